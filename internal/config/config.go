@@ -1,0 +1,187 @@
+// Package config owns govmail.toml: every listener, path and number of the
+// regulation, each with its default. It refuses unknown keys (a typo must not
+// silently fall back to a default) and values weaker than the regulation's floors.
+// It never opens sockets or files other than the config file itself.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole of govmail.toml.
+type Config struct {
+	// Hostname is the name this server gives in greetings and Received headers, and
+	// the name its self-signed certificate is made for.
+	Hostname string `toml:"hostname"`
+	// Domains are the mail domains delivered locally; the first is the default.
+	Domains []string `toml:"domains"`
+	// DataDir holds the database, blobs and generated certificates.
+	DataDir string `toml:"data_dir"`
+
+	Listen Listeners `toml:"listen"`
+	TLS    TLS       `toml:"tls"`
+	SMTP   SMTP      `toml:"smtp"`
+	Policy Policy    `toml:"policy"`
+	Log    Log       `toml:"log"`
+}
+
+// Listeners lists the addresses of every service; an empty list disables it.
+// Each address is host:port; IPv4 and IPv6 are both listed by default (N5).
+type Listeners struct {
+	SMTP          []string `toml:"smtp"`           // MX, port 25 in production
+	Submission    []string `toml:"submission"`     // STARTTLS, 587
+	SubmissionTLS []string `toml:"submission_tls"` // implicit TLS, 465
+	IMAP          []string `toml:"imap"`           // STARTTLS, 143
+	IMAPTLS       []string `toml:"imap_tls"`       // implicit TLS, 993
+	POP3          []string `toml:"pop3"`           // STLS, 110
+	POP3TLS       []string `toml:"pop3_tls"`       // implicit TLS, 995
+	HTTP          []string `toml:"http"`           // metrics and health
+}
+
+// TLS names the certificate files. Empty means the self-signed pair made under
+// DataDir on first run.
+type TLS struct {
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// SMTP holds protocol limits.
+type SMTP struct {
+	MaxMessageBytes int64    `toml:"max_message_bytes"` // R11.5: 25 MB
+	MaxRecipients   int      `toml:"max_recipients"`
+	MaxLineLength   int      `toml:"max_line_length"`
+	ReadTimeout     Duration `toml:"read_timeout"`
+	WriteTimeout    Duration `toml:"write_timeout"`
+}
+
+// Policy holds the numbers of the regulation that this part of the system uses.
+type Policy struct {
+	QuotaBytes int64 `toml:"quota_bytes"` // R11.4: 2 GB
+	// LogRetentionMonths: R11.3, at least 6.
+	LogRetentionMonths int `toml:"log_retention_months"`
+}
+
+// Log configures slog.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Duration is a time.Duration written as "30s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses "5m".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes "5m0s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Defaults returns the embedded-default configuration rooted at dataDir: loopback,
+// unprivileged ports, the regulation's numbers.
+func Defaults(dataDir string) Config {
+	both := func(port string) []string { return []string{"127.0.0.1:" + port, "[::1]:" + port} }
+	return Config{
+		Hostname: "mail.sonla.gov.vn",
+		Domains:  []string{"sonla.gov.vn"},
+		DataDir:  dataDir,
+		Listen: Listeners{
+			SMTP:          both("2525"),
+			Submission:    both("5870"),
+			SubmissionTLS: both("4650"),
+			IMAP:          both("1430"),
+			IMAPTLS:       both("9930"),
+			POP3:          both("1100"),
+			POP3TLS:       both("9950"),
+			HTTP:          both("8080"),
+		},
+		SMTP: SMTP{
+			MaxMessageBytes: 26214400,
+			MaxRecipients:   100,
+			MaxLineLength:   4000,
+			ReadTimeout:     Duration{5 * time.Minute},
+			WriteTimeout:    Duration{5 * time.Minute},
+		},
+		Policy: Policy{
+			QuotaBytes:         2147483648,
+			LogRetentionMonths: 6,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads path over the defaults for its directory. Unknown keys are an error.
+func Load(path string) (Config, error) {
+	c := Defaults(filepath.Dir(path))
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return c, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+	}
+	if !filepath.IsAbs(c.DataDir) {
+		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+	}
+	return c, c.Validate()
+}
+
+// Validate refuses values the regulation does not allow or that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Hostname == "" {
+		errs = append(errs, errors.New("hostname is empty"))
+	}
+	if len(c.Domains) == 0 {
+		errs = append(errs, errors.New("domains is empty"))
+	}
+	if c.SMTP.MaxMessageBytes <= 0 {
+		errs = append(errs, errors.New("smtp.max_message_bytes must be positive"))
+	}
+	if c.SMTP.MaxRecipients <= 0 {
+		errs = append(errs, errors.New("smtp.max_recipients must be positive"))
+	}
+	if c.Policy.QuotaBytes <= 0 {
+		errs = append(errs, errors.New("policy.quota_bytes must be positive"))
+	}
+	if c.Policy.LogRetentionMonths < 6 {
+		errs = append(errs, fmt.Errorf("policy.log_retention_months = %d: Điều 11.1 requires at least 6 months", c.Policy.LogRetentionMonths))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls.cert_file and tls.key_file go together"))
+	}
+	return errors.Join(errs...)
+}
+
+// Write saves c as TOML at path, creating it with mode 0600 (it may name key files).
+func Write(path string, c Config) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	defer f.Close()
+	fmt.Fprintln(f, "# govmail configuration. Every number has the regulation's value as default.")
+	rel := c
+	rel.DataDir = "."
+	if err := toml.NewEncoder(f).Encode(rel); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return f.Sync()
+}

@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"govmail/internal/store"
+)
+
+const accountCols = `id, address, display_name, kind, COALESCE(unit_id, 0), password_hash, must_change,
+	password_set_at, state, lock_reason, created_at, last_login_at, quota_bytes, used_bytes`
+
+func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
+	var a store.Account
+	var kind, state string
+	var mc int
+	var setAt, created, login int64
+	err := row.Scan(&a.ID, &a.Address, &a.DisplayName, &kind, &a.UnitID, &a.PasswordHash, &mc,
+		&setAt, &state, &a.LockReason, &created, &login, &a.QuotaBytes, &a.UsedBytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan account: %w", err)
+	}
+	a.Kind, a.State, a.MustChange = store.AccountKind(kind), store.AccountState(state), mc != 0
+	a.PasswordSetAt, a.CreatedAt, a.LastLoginAt = fromMicros(setAt), fromMicros(created), fromMicros(login)
+	return &a, nil
+}
+
+// CreateAccount inserts a and its default folders.
+func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
+	a.Address = strings.ToLower(a.Address)
+	if a.Kind == "" {
+		a.Kind = store.KindPersonal
+	}
+	if a.State == "" {
+		a.State = store.StateActive
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = s.clock.Now()
+	}
+	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		var unit any
+		if a.UnitID != 0 {
+			unit = a.UnitID
+		}
+		res, err := tx.Exec(`INSERT INTO accounts (address, display_name, kind, unit_id, password_hash, must_change,
+			password_set_at, state, lock_reason, created_at, quota_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			a.Address, a.DisplayName, string(a.Kind), unit, a.PasswordHash, boolInt(a.MustChange),
+			micros(a.PasswordSetAt), string(a.State), a.LockReason, micros(a.CreatedAt), a.QuotaBytes)
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("account %s: %w", a.Address, store.ErrExists)
+			}
+			return fmt.Errorf("insert account: %w", err)
+		}
+		id, _ := res.LastInsertId()
+		for _, m := range store.DefaultMailboxes {
+			if _, err := s.insertMailbox(tx, id, m.Name, m.SpecialUse); err != nil {
+				return err
+			}
+		}
+		a.ID = id
+		return nil
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// AccountByAddress finds an account by its address, case-insensitively.
+func (s *Store) AccountByAddress(ctx context.Context, address string) (*store.Account, error) {
+	return scanAccount(s.rdb.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE address = ?`, strings.ToLower(address)))
+}
+
+// AccountByID finds an account by id.
+func (s *Store) AccountByID(ctx context.Context, id int64) (*store.Account, error) {
+	return scanAccount(s.rdb.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+}
+
+// SetPassword stores a new password hash.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		return expectOne(tx.Exec(`UPDATE accounts SET password_hash = ?, must_change = ?, password_set_at = ? WHERE id = ?`,
+			hash, boolInt(mustChange), micros(at), id))
+	})
+}
+
+// RecordLogin notes a successful login (R8.2: any protocol counts).
+func (s *Store) RecordLogin(ctx context.Context, id int64, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		return expectOne(tx.Exec(`UPDATE accounts SET last_login_at = max(last_login_at, ?) WHERE id = ?`, micros(at), id))
+	})
+}
+
+func expectOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

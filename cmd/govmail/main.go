@@ -1,0 +1,132 @@
+// Command govmail is the whole mail system in one binary: `govmail serve` runs it,
+// `govmail admin …` manages it, `govmail bench` measures it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"govmail/internal/app"
+	"govmail/internal/clock"
+	"govmail/internal/config"
+)
+
+const usage = `govmail — hệ thống thư điện tử / the e-mail system
+
+Usage:
+  govmail serve [-data DIR | -config FILE]       run every service
+  govmail admin account add ADDRESS [--password P] [--name "Họ Tên"] [--quota BYTES]
+  govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
+  govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
+
+The default data directory is ./data; it is created with a configuration file
+(govmail.toml), a SQLite database, a blob directory and a self-signed certificate.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "govmail:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return cmdAdmin(ctx, args[1:], stdout, stderr)
+	case "account":
+		return cmdAccount(ctx, args[1:], stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// dataFlags are the flags that find the configuration.
+type dataFlags struct {
+	data, config string
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", "./data", "data directory (created on first run)")
+	fs.StringVar(&d.config, "config", "", "configuration file (default DATA/govmail.toml)")
+}
+
+// load finds or creates the configuration.
+func (d *dataFlags) load(stdout io.Writer) (config.Config, error) {
+	path := d.config
+	if path == "" {
+		p, created, err := app.Init(d.data)
+		if err != nil {
+			return config.Config{}, err
+		}
+		if created {
+			fmt.Fprintf(stdout, "Đã tạo thư mục dữ liệu / created data directory: %s\n", d.data)
+		}
+		path = p
+	}
+	return config.Load(path)
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var df dataFlags
+	df.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := df.load(stdout)
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := app.OpenStore(ctx, cfg, clock.Real{}, log)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(cfg, st, clock.Real{}, log)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(a.Addrs))
+	for n := range a.Addrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stdout, "govmail %s đang chạy / running (data %s)\n", cfg.Hostname, cfg.DataDir)
+	for _, n := range names {
+		for _, addr := range a.Addrs[n] {
+			fmt.Fprintf(stdout, "  %-12s %s\n", n, addr)
+		}
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Đang dừng / shutting down…")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return a.Shutdown(sctx)
+}

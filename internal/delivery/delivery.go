@@ -1,0 +1,143 @@
+// Package delivery owns the path of an accepted message into local mailboxes:
+// trace headers, parsing once for the index, and the one store transaction that
+// writes the body, a row per recipient mailbox and a transaction-log row per
+// recipient (Điều 11.1). It never talks a protocol and never decides who may send;
+// smtpd and imapd call it after their own checks.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"govmail/internal/clock"
+	"govmail/internal/mailparse"
+	"govmail/internal/store"
+	"govmail/internal/textfold"
+)
+
+// Recipient is one accepted local recipient.
+type Recipient struct {
+	Address   string // as given in RCPT TO
+	AccountID int64
+	Mailbox   string // "" for INBOX
+	// QuotaChecked is set when quota was checked at RCPT time: the message is
+	// then stored even if it overshoots, because it was accepted (no loss).
+	QuotaChecked bool
+}
+
+// Envelope describes a transaction.
+type Envelope struct {
+	From       string // reverse path, "" for bounces
+	Recipients []Recipient
+	ClientIP   string
+	ClientHelo string
+	ClientHost string // reverse DNS, if known
+	Proto      string // ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS ...
+	Direction  string // in, internal
+	AuthUser   string
+	TLS        string // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"; "" without TLS
+}
+
+// Deliverer writes messages into mailboxes.
+type Deliverer struct {
+	Store    store.Store
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	Hostname string
+}
+
+// Result is the outcome per recipient, in the order of Envelope.Recipients.
+type Result struct {
+	Outcomes []store.DeliveryOutcome
+	Size     int64
+}
+
+// Deliver reads the message from body and stores it for every recipient. It
+// returns only after the store committed (DESIGN decision 5).
+func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) (*Result, error) {
+	now := d.Clock.Now()
+	var buf bytes.Buffer
+	d.writeTrace(&buf, env, now)
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, fmt.Errorf("read message: %w", err)
+	}
+	raw := buf.Bytes()
+	nm, p := Prepare(raw, now)
+	targets := make([]store.DeliveryTarget, len(env.Recipients))
+	for i, r := range env.Recipients {
+		targets[i] = store.DeliveryTarget{
+			AccountID:   r.AccountID,
+			Mailbox:     r.Mailbox,
+			IgnoreQuota: r.QuotaChecked,
+			Log: &store.LogEntry{
+				Time:         now,
+				Direction:    env.Direction,
+				Proto:        strings.ToLower(env.Proto),
+				EnvelopeFrom: env.From,
+				HeaderFrom:   p.From,
+				Recipient:    r.Address,
+				ClientIP:     env.ClientIP,
+				Size:         int64(len(raw)),
+				MessageID:    p.MessageID,
+				AuthUser:     env.AuthUser,
+			},
+		}
+	}
+	out, err := d.Store.Deliver(ctx, nm, targets)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
+	return &Result{Outcomes: out, Size: int64(len(raw))}, nil
+}
+
+// Prepare parses raw once and builds what the store keeps beside the body: the
+// envelope and structure for FETCH, and the folded text for SEARCH. Parsing never
+// fails: a malformed message is stored as received with what could be read.
+func Prepare(raw []byte, internalDate time.Time) (*store.NewMessage, *mailparse.Parsed) {
+	p := mailparse.Parse(raw)
+	meta, err := mailparse.EncodeMeta(p)
+	if err != nil {
+		meta = nil // FETCH falls back to parsing the body
+	}
+	text := textfold.Search(strings.Join([]string{p.Subject, p.From, p.To, p.Cc}, " ")) + " " + p.SearchText
+	return &store.NewMessage{Raw: raw, Meta: meta, SearchText: text, InternalDate: internalDate}, p
+}
+
+// writeTrace prepends Return-Path and Received (RFC 5321 4.4). Only trace
+// headers are added; the message itself is never changed (N2).
+func (d *Deliverer) writeTrace(w *bytes.Buffer, env *Envelope, now time.Time) {
+	fmt.Fprintf(w, "Return-Path: <%s>\r\n", env.From)
+	from := env.ClientHelo
+	if from == "" {
+		from = "unknown"
+	}
+	rcpt := ""
+	if len(env.Recipients) == 1 {
+		rcpt = "\r\n\tfor <" + env.Recipients[0].Address + ">"
+	}
+	tlsInfo := ""
+	if env.TLS != "" {
+		tlsInfo = "\r\n\t(" + env.TLS + ")"
+	}
+	fmt.Fprintf(w, "Received: from %s ([%s])\r\n\tby %s (govmail) with %s%s%s;\r\n\t%s\r\n",
+		sanitize(from), env.ClientIP, d.Hostname, env.Proto, tlsInfo, rcpt, now.Format(time.RFC1123Z))
+}
+
+// sanitize keeps a client-supplied HELO name from breaking the header.
+func sanitize(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x21 || r == 0x7f || r == '(' || r == ')' || r == ';' {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	return s
+}

@@ -1,0 +1,5 @@
+package e2e
+
+import "govmail/internal/config"
+
+type configT = config.Config

@@ -1,0 +1,443 @@
+// Package smtpd owns the SMTP listeners built on go-smtp: the MX port that takes
+// mail for local domains only (never an open relay) and the submission ports that
+// take mail from authenticated users. It decides, per command, the SMTP reply; the
+// message itself goes to delivery. All mapping of errors to SMTP replies is in
+// replies.go.
+package smtpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"govmail/internal/auth"
+	"govmail/internal/clock"
+	"govmail/internal/delivery"
+	"govmail/internal/metrics"
+	"govmail/internal/sasllogin"
+	"govmail/internal/store"
+)
+
+// Mode is what a listener is for.
+type Mode int
+
+// Modes.
+const (
+	ModeMX            Mode = iota // port 25: mail for local domains
+	ModeSubmission                // port 587: STARTTLS, AUTH required
+	ModeSubmissionTLS             // port 465: implicit TLS, AUTH required
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeMX:
+		return "smtp"
+	case ModeSubmission:
+		return "submission"
+	default:
+		return "submissions"
+	}
+}
+
+// Config holds what every SMTP listener shares.
+type Config struct {
+	Hostname        string
+	Domains         []string
+	MaxMessageBytes int64
+	MaxRecipients   int
+	MaxLineLength   int
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	TLSConfig       *tls.Config
+	// InsecureAuth allows AUTH without TLS (tests only).
+	InsecureAuth bool
+}
+
+// Server runs the SMTP listeners.
+type Server struct {
+	cfg       Config
+	store     store.Store
+	auth      *auth.Service
+	deliverer *delivery.Deliverer
+	clock     clock.Clock
+	log       *slog.Logger
+	metrics   *metrics.Metrics
+
+	mu      sync.Mutex
+	servers []*smtp.Server
+}
+
+// New makes a Server.
+func New(cfg Config, st store.Store, a *auth.Service, d *delivery.Deliverer, clk clock.Clock, log *slog.Logger, m *metrics.Metrics) *Server {
+	return &Server{cfg: cfg, store: st, auth: a, deliverer: d, clock: clk, log: log, metrics: m}
+}
+
+// Serve accepts connections on ln in the given mode until Shutdown.
+func (s *Server) Serve(ln net.Listener, mode Mode) error {
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return s.newSession(c, mode), nil
+	}))
+	srv.Domain = s.cfg.Hostname
+	srv.MaxMessageBytes = s.cfg.MaxMessageBytes
+	srv.MaxRecipients = s.cfg.MaxRecipients
+	srv.MaxLineLength = s.cfg.MaxLineLength
+	srv.ReadTimeout = s.cfg.ReadTimeout
+	srv.WriteTimeout = s.cfg.WriteTimeout
+	srv.TLSConfig = s.cfg.TLSConfig
+	srv.AllowInsecureAuth = s.cfg.InsecureAuth
+	srv.EnableSMTPUTF8 = true
+	srv.EnableDSN = true
+	srv.EnableBINARYMIME = false // we store what we receive; BINARYMIME would need conversion for IMAP clients
+	srv.ErrorLog = slogAdapter{s.log}
+	if mode == ModeSubmissionTLS {
+		ln = tls.NewListener(ln, s.cfg.TLSConfig)
+	}
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
+	err := srv.Serve(ln)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for sessions to finish until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srvs := s.servers
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range srvs {
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			errs = append(errs, err)
+			srv.Close()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.l.Warn("smtp", "msg", fmt.Sprintf(format, v...))
+}
+func (a slogAdapter) Println(v ...any) { a.l.Warn("smtp", "msg", fmt.Sprint(v...)) }
+
+// session is one SMTP connection.
+type session struct {
+	s      *Server
+	c      *smtp.Conn
+	mode   Mode
+	ip     string
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	account *store.Account // after AUTH
+	from    string
+	hasFrom bool
+	size    int64
+	utf8    bool
+	rcpts   []delivery.Recipient
+}
+
+func (s *Server) newSession(c *smtp.Conn, mode Mode) *session {
+	ip := ""
+	if ta, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
+		ip = ta.IP.String()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if s.metrics != nil {
+		s.metrics.Connections.WithLabelValues(mode.String()).Inc()
+		s.metrics.Accepted.WithLabelValues(mode.String()).Inc()
+	}
+	return &session{s: s, c: c, mode: mode, ip: ip, ctx: ctx, cancel: cancel}
+}
+
+func (ss *session) Reset() {
+	ss.from, ss.hasFrom, ss.size, ss.utf8, ss.rcpts = "", false, 0, false, nil
+}
+
+func (ss *session) Logout() error {
+	ss.cancel()
+	if ss.s.metrics != nil {
+		ss.s.metrics.Connections.WithLabelValues(ss.mode.String()).Dec()
+	}
+	return nil
+}
+
+// AuthMechanisms offers PLAIN and LOGIN; go-smtp advertises them only under TLS
+// unless InsecureAuth (N1: authentication only under TLS). The MX port offers none.
+func (ss *session) AuthMechanisms() []string {
+	if ss.mode == ModeMX {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if ss.mode == ModeMX {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	login := func(username, password string) error {
+		a, err := ss.s.auth.Login(ss.ctx, auth.Request{Proto: "smtp", Username: username, Password: password, RemoteIP: ss.ip})
+		if ss.s.metrics != nil {
+			ss.s.metrics.AuthResults.WithLabelValues("smtp", authResult(err)).Inc()
+		}
+		if err != nil {
+			return authReply(err)
+		}
+		ss.account = a
+		return nil
+	}
+	switch strings.ToUpper(mech) {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && !strings.EqualFold(identity, username) {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authorization identity must match the user"}
+			}
+			return login(username, password)
+		}), nil
+	case sasl.Login:
+		return sasllogin.NewServer(login), nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
+	if ss.mode != ModeMX && ss.account == nil {
+		return errAuthRequired
+	}
+	if opts != nil {
+		ss.size = opts.Size
+		ss.utf8 = opts.UTF8
+	}
+	from = strings.TrimSpace(from)
+	if ss.mode != ModeMX {
+		// Điều 9.3: the sender is responsible for what is sent from an account
+		// they hold; they may send only as themselves (delegation adds unit addresses later).
+		if !strings.EqualFold(from, ss.account.Address) {
+			return errSenderNotAllowed(from)
+		}
+	} else if from != "" {
+		if _, _, err := splitAddress(from); err != nil {
+			return errBadAddress(from)
+		}
+	}
+	ss.from, ss.hasFrom = from, true
+	return nil
+}
+
+func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if !ss.hasFrom {
+		return errNeedMail
+	}
+	local, domain, err := splitAddress(to)
+	if err != nil {
+		ss.logRefusal(to, errBadAddress(to))
+		return errBadAddress(to)
+	}
+	if !ss.isLocalDomain(domain) {
+		var e *smtp.SMTPError
+		if ss.mode == ModeMX {
+			e = errRelayDenied(to)
+		} else {
+			e = errOutboundDisabled(to)
+		}
+		ss.logRefusal(to, e)
+		return e
+	}
+	addr := local + "@" + domain
+	a, err := ss.s.store.AccountByAddress(ss.ctx, addr)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.State == store.StateRevoked) {
+		e := errNoSuchUser(to)
+		ss.logRefusal(to, e)
+		return e
+	}
+	if err != nil {
+		ss.s.log.Error("recipient lookup", "rcpt", to, "err", err)
+		return errTemporary
+	}
+	// R11.7: refuse at RCPT when the message (as announced by SIZE) does not fit;
+	// locked mailboxes still receive (R8.1), so state is not checked here.
+	if a.UsedBytes+ss.size > a.QuotaBytes {
+		e := errMailboxFull(to)
+		ss.logRefusal(to, e)
+		return e
+	}
+	for _, r := range ss.rcpts {
+		if r.AccountID == a.ID {
+			return nil // duplicate RCPT: one copy
+		}
+	}
+	ss.rcpts = append(ss.rcpts, delivery.Recipient{Address: addr, AccountID: a.ID, QuotaChecked: true})
+	return nil
+}
+
+func (ss *session) isLocalDomain(d string) bool {
+	for _, x := range ss.s.cfg.Domains {
+		if strings.EqualFold(x, d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ss *session) Data(r io.Reader) error {
+	start := time.Now()
+	env := &delivery.Envelope{
+		From:       ss.from,
+		Recipients: ss.rcpts,
+		ClientIP:   ss.ip,
+		ClientHelo: ss.c.Hostname(),
+		Proto:      ss.protoName(),
+		Direction:  "in",
+	}
+	if ss.mode != ModeMX {
+		env.Direction = "internal"
+		env.AuthUser = ss.account.Address
+	}
+	if cs, ok := ss.c.TLSConnectionState(); ok {
+		env.TLS = tls.VersionName(cs.Version) + " " + tls.CipherSuiteName(cs.CipherSuite)
+	}
+	res, err := ss.s.deliverer.Deliver(ss.ctx, env, &crlfChecker{r: r})
+	if err != nil {
+		rep := dataReply(err)
+		if rep.Code >= 500 || rep.Code == 451 {
+			for _, rc := range ss.rcpts {
+				ss.logRefusal(rc.Address, rep)
+			}
+		}
+		if rep.Code == 451 && rep.EnhancedCode != (smtp.EnhancedCode{4, 4, 2}) {
+			ss.s.log.Error("delivery failed", "from", ss.from, "err", err)
+			if ss.s.metrics != nil {
+				ss.s.metrics.Errors.WithLabelValues("delivery").Inc()
+			}
+		}
+		return rep
+	}
+	if ss.s.metrics != nil {
+		ss.s.metrics.DeliveryDur.Observe(time.Since(start).Seconds())
+	}
+	delivered := 0
+	for i, o := range res.Outcomes {
+		result := "delivered"
+		if o.Err != nil {
+			result = "refused"
+			ss.s.log.Warn("recipient not delivered", "rcpt", ss.rcpts[i].Address, "err", o.Err)
+		} else {
+			delivered++
+		}
+		if ss.s.metrics != nil {
+			ss.s.metrics.Deliveries.WithLabelValues(result).Inc()
+		}
+	}
+	ss.s.log.Info("message delivered", "from", ss.from, "rcpts", len(ss.rcpts), "delivered", delivered, "size", res.Size, "ip", ss.ip, "mode", ss.mode.String())
+	if delivered == 0 {
+		// Every recipient went away between RCPT and DATA (revoked): say so.
+		return errNoSuchUser(ss.rcpts[0].Address)
+	}
+	return nil
+}
+
+func (ss *session) protoName() string {
+	p := "ESMTP"
+	if ss.utf8 {
+		p = "UTF8SMTP"
+	}
+	if _, ok := ss.c.TLSConnectionState(); ok {
+		p += "S"
+	}
+	if ss.account != nil {
+		p += "A"
+	}
+	return p
+}
+
+func (ss *session) logRefusal(rcpt string, e *smtp.SMTPError) {
+	if ss.s.metrics != nil {
+		ss.s.metrics.Deliveries.WithLabelValues("refused").Inc()
+	}
+	entry := store.LogEntry{
+		Time:         ss.s.clock.Now(),
+		Direction:    "in",
+		Proto:        ss.mode.String(),
+		EnvelopeFrom: ss.from,
+		Recipient:    rcpt,
+		ClientIP:     ss.ip,
+		Size:         ss.size,
+		Status:       store.LogRefused,
+		Error:        fmt.Sprintf("%d %d.%d.%d %s", e.Code, e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], e.Message),
+	}
+	if e.Code < 500 {
+		entry.Status = store.LogDeferred
+	}
+	if ss.account != nil {
+		entry.AuthUser = ss.account.Address
+		entry.Direction = "internal"
+	}
+	if err := ss.s.store.AppendLog(ss.ctx, []store.LogEntry{entry}); err != nil {
+		ss.s.log.Error("transaction log", "err", err)
+	}
+}
+
+// splitAddress accepts local@domain with a plain dot-atom local part. Quoted
+// local parts, source routes and percent or bang paths are refused outright:
+// they have no use here and are classic open-relay tricks.
+func splitAddress(a string) (local, domain string, err error) {
+	a = strings.TrimSpace(a)
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 || strings.Count(a, "@") != 1 {
+		return "", "", errors.New("bad address")
+	}
+	local, domain = a[:at], strings.TrimSuffix(strings.ToLower(a[at+1:]), ".")
+	if strings.ContainsAny(local, "\"%!:,<>()[]\\ \t") || strings.ContainsAny(domain, "\"%!:,<>()[]\\ \t@") {
+		return "", "", errors.New("bad address")
+	}
+	if len(local) > 64 || len(a) > 254 || domain == "" {
+		return "", "", errors.New("bad address")
+	}
+	return strings.ToLower(local), domain, nil
+}
+
+// crlfChecker refuses bare CR or LF in DATA (SMTP smuggling defence): only CRLF
+// ends a line.
+type crlfChecker struct {
+	r      io.Reader
+	lastCR bool
+}
+
+var errBareLineEnding = errors.New("bare CR or LF in message")
+
+func (c *crlfChecker) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := 0; i < n; i++ {
+		switch p[i] {
+		case '\n':
+			if !c.lastCR {
+				return i, errBareLineEnding
+			}
+			c.lastCR = false
+		case '\r':
+			if c.lastCR {
+				return i, errBareLineEnding
+			}
+			c.lastCR = true
+		default:
+			if c.lastCR {
+				return i, errBareLineEnding
+			}
+		}
+	}
+	return n, err
+}

@@ -124,6 +124,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  %-12s %s\n", n, addr)
 		}
 	}
+	fmt.Fprintln(stdout, "Sẵn sàng / ready.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Đang dừng / shutting down…")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

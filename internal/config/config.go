@@ -180,6 +180,14 @@ func Write(path string, c Config) error {
 	fmt.Fprintln(f, "# govmail configuration. Every number has the regulation's value as default.")
 	rel := c
 	rel.DataDir = "."
+	// A nil list would be left out of the file and read back as the default;
+	// an empty one says "this service is off".
+	for _, l := range []*[]string{&rel.Listen.SMTP, &rel.Listen.Submission, &rel.Listen.SubmissionTLS, &rel.Listen.IMAP,
+		&rel.Listen.IMAPTLS, &rel.Listen.POP3, &rel.Listen.POP3TLS, &rel.Listen.HTTP} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
 	if err := toml.NewEncoder(f).Encode(rel); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}

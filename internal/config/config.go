@@ -22,6 +22,8 @@ type Config struct {
 	Hostname string `toml:"hostname"`
 	// Domains are the mail domains delivered locally; the first is the default.
 	Domains []string `toml:"domains"`
+	// WebURL is the public address of webmail (R3.1).
+	WebURL string `toml:"web_url"`
 	// DataDir holds the database, blobs and generated certificates.
 	DataDir string `toml:"data_dir"`
 
@@ -42,7 +44,8 @@ type Listeners struct {
 	IMAPTLS       []string `toml:"imap_tls"`       // implicit TLS, 993
 	POP3          []string `toml:"pop3"`           // STLS, 110
 	POP3TLS       []string `toml:"pop3_tls"`       // implicit TLS, 995
-	HTTP          []string `toml:"http"`           // metrics and health
+	HTTP          []string `toml:"http"`           // metrics, health; redirects people to HTTPS (R3.1)
+	HTTPS         []string `toml:"https"`          // webmail, portal, API (443)
 }
 
 // TLS names the certificate files. Empty means the self-signed pair made under
@@ -97,6 +100,7 @@ func Defaults(dataDir string) Config {
 	return Config{
 		Hostname: "mail.sonla.gov.vn",
 		Domains:  []string{"sonla.gov.vn"},
+		WebURL:   "https://mail.sonla.gov.vn",
 		DataDir:  dataDir,
 		Listen: Listeners{
 			SMTP:          both("2525"),
@@ -107,6 +111,7 @@ func Defaults(dataDir string) Config {
 			POP3:          both("1100"),
 			POP3TLS:       both("9950"),
 			HTTP:          both("8080"),
+			HTTPS:         both("8443"),
 		},
 		SMTP: SMTP{
 			MaxMessageBytes: 26214400,
@@ -183,7 +188,7 @@ func Write(path string, c Config) error {
 	// A nil list would be left out of the file and read back as the default;
 	// an empty one says "this service is off".
 	for _, l := range []*[]string{&rel.Listen.SMTP, &rel.Listen.Submission, &rel.Listen.SubmissionTLS, &rel.Listen.IMAP,
-		&rel.Listen.IMAPTLS, &rel.Listen.POP3, &rel.Listen.POP3TLS, &rel.Listen.HTTP} {
+		&rel.Listen.IMAPTLS, &rel.Listen.POP3, &rel.Listen.POP3TLS, &rel.Listen.HTTP, &rel.Listen.HTTPS} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -23,7 +23,12 @@ const usage = `govmail — hệ thống thư điện tử / the e-mail system
 
 Usage:
   govmail serve [-data DIR | -config FILE]       run every service
-  govmail admin account add ADDRESS [--password P] [--name "Họ Tên"] [--quota BYTES]
+  govmail admin unit import [FILE.csv]           load units (default: the shipped Sơn La list)
+  govmail admin unit add --name N --kind K [--parent P] [--abbr A]
+  govmail admin unit list | export
+  govmail admin address suggest --unit U --name "Họ Tên" [--birth-year Y]
+  govmail admin account add --unit U --name "Họ Tên" [--birth-year Y]   address by the rule of Điều 5
+  govmail admin account add ADDRESS [--password P] [--name N] [--unit U] [--role operator]
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
 

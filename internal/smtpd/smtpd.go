@@ -258,8 +258,8 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return e
 	}
 	addr := local + "@" + domain
-	a, err := ss.s.store.AccountByAddress(ss.ctx, addr)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.State == store.StateRevoked) {
+	accounts, err := ss.s.resolve(ss.ctx, addr)
+	if errors.Is(err, store.ErrNotFound) {
 		e := errNoSuchUser(to)
 		ss.logRefusal(to, e)
 		return e
@@ -268,6 +268,44 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		ss.s.log.Error("recipient lookup", "rcpt", to, "err", err)
 		return errTemporary
 	}
+	for _, a := range accounts {
+		if e := ss.addRecipient(addr, to, a); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// resolve finds the accounts an address delivers to: the account or alias
+// holding it, or for postmaster@ and abuse@ the operators (R5.11).
+func (s *Server) resolve(ctx context.Context, addr string) ([]*store.Account, error) {
+	a, err := s.store.ResolveAddress(ctx, addr, s.clock.Now())
+	if err == nil && a.State != store.StateRevoked {
+		return []*store.Account{a}, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	local := addr[:strings.LastIndexByte(addr, '@')]
+	if local == "postmaster" || local == "abuse" {
+		ops, err := s.store.ListAccounts(ctx, store.AccountFilter{State: store.StateActive})
+		if err != nil {
+			return nil, err
+		}
+		var out []*store.Account
+		for i := range ops {
+			if ops[i].Role == store.RoleOperator {
+				out = append(out, &ops[i])
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+func (ss *session) addRecipient(addr, to string, a *store.Account) error {
 	// R11.7: refuse at RCPT when the message (as announced by SIZE) does not fit;
 	// locked mailboxes still receive (R8.1), so state is not checked here.
 	if a.UsedBytes+ss.size > a.QuotaBytes {

@@ -59,6 +59,11 @@ type Account struct {
 	LastLoginAt   time.Time // zero: never
 	QuotaBytes    int64
 	UsedBytes     int64
+	Role          string // RoleUser or RoleOperator
+	BirthYear     int    // 0 when unknown (R5.4)
+	// AddressNote records how the address was chosen when not by the rule of
+	// Điều 5: "override: …" or "legacy" (R5.4).
+	AddressNote string
 }
 
 // Special-use attributes (RFC 6154) of the default folders.
@@ -215,6 +220,7 @@ type LogFilter struct {
 
 // Store is the storage of govmail.
 type Store interface {
+	DirectoryStore
 	Close() error
 
 	// Accounts

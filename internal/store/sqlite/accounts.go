@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"govmail/internal/store"
+	"govmail/internal/textfold"
 )
 
 const accountCols = `id, address, display_name, kind, COALESCE(unit_id, 0), password_hash, must_change,
-	password_set_at, state, lock_reason, created_at, last_login_at, quota_bytes, used_bytes`
+	password_set_at, state, lock_reason, created_at, last_login_at, quota_bytes, used_bytes, role, birth_year, address_note`
 
 func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var a store.Account
@@ -20,7 +21,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var mc int
 	var setAt, created, login int64
 	err := row.Scan(&a.ID, &a.Address, &a.DisplayName, &kind, &a.UnitID, &a.PasswordHash, &mc,
-		&setAt, &state, &a.LockReason, &created, &login, &a.QuotaBytes, &a.UsedBytes)
+		&setAt, &state, &a.LockReason, &created, &login, &a.QuotaBytes, &a.UsedBytes, &a.Role, &a.BirthYear, &a.AddressNote)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -44,15 +45,33 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.clock.Now()
 	}
+	if a.Role == "" {
+		a.Role = store.RoleUser
+	}
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		var unit any
 		if a.UnitID != 0 {
 			unit = a.UnitID
 		}
+		// R5.7: one namespace; checked inside the transaction so two creations
+		// cannot both take the same address.
+		if use, err := addressUseTx(tx, a.Address, a.CreatedAt); err != nil {
+			return err
+		} else if use == store.UseUnit && a.Kind == store.KindUnit && a.UnitID != 0 {
+			// A unit's own mailbox takes its unit's local part (R5.1a–c).
+			var lp string
+			if err := tx.QueryRow(`SELECT local_part FROM units WHERE id = ?`, a.UnitID).Scan(&lp); err != nil || lp != localOf(a.Address) {
+				return fmt.Errorf("account %s (%s): %w", a.Address, use, store.ErrExists)
+			}
+		} else if use != store.UseNone {
+			return fmt.Errorf("account %s (%s): %w", a.Address, use, store.ErrExists)
+		}
 		res, err := tx.Exec(`INSERT INTO accounts (address, display_name, kind, unit_id, password_hash, must_change,
-			password_set_at, state, lock_reason, created_at, quota_bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			password_set_at, state, lock_reason, created_at, quota_bytes, role, name_folded, birth_year, address_note)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			a.Address, a.DisplayName, string(a.Kind), unit, a.PasswordHash, boolInt(a.MustChange),
-			micros(a.PasswordSetAt), string(a.State), a.LockReason, micros(a.CreatedAt), a.QuotaBytes)
+			micros(a.PasswordSetAt), string(a.State), a.LockReason, micros(a.CreatedAt), a.QuotaBytes,
+			a.Role, textfold.Search(a.DisplayName), a.BirthYear, a.AddressNote)
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("account %s: %w", a.Address, store.ErrExists)
@@ -60,6 +79,11 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 			return fmt.Errorf("insert account: %w", err)
 		}
 		id, _ := res.LastInsertId()
+		if a.PasswordHash != "" {
+			if _, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, a.PasswordHash, micros(a.PasswordSetAt)); err != nil {
+				return fmt.Errorf("password history: %w", err)
+			}
+		}
 		for _, m := range store.DefaultMailboxes {
 			if _, err := s.insertMailbox(tx, id, m.Name, m.SpecialUse); err != nil {
 				return err
@@ -94,8 +118,12 @@ func (s *Store) AccountByID(ctx context.Context, id int64) (*store.Account, erro
 // SetPassword stores a new password hash.
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(`UPDATE accounts SET password_hash = ?, must_change = ?, password_set_at = ? WHERE id = ?`,
-			hash, boolInt(mustChange), micros(at), id))
+		if err := expectOne(tx.Exec(`UPDATE accounts SET password_hash = ?, must_change = ?, password_set_at = ? WHERE id = ?`,
+			hash, boolInt(mustChange), micros(at), id)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, hash, micros(at))
+		return err
 	})
 }
 

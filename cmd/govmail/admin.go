@@ -376,7 +376,11 @@ func cmdAccount(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return errors.New("mật khẩu mới phải khác mật khẩu cũ / the new password must differ from the old one")
 	}
 	pol := password.DefaultPolicy()
-	if err := pol.Check(nw, password.CheckContext{Address: a.Address, FullName: a.DisplayName}); err != nil {
+	hist, err := st.PasswordHistory(ctx, a.ID, pol.History)
+	if err != nil {
+		return err
+	}
+	if err := pol.Check(nw, password.CheckContext{Address: a.Address, FullName: a.DisplayName, PreviousHashes: hist, Verify: password.Verify}); err != nil {
 		var pe *password.Error
 		if errors.As(err, &pe) {
 			return fmt.Errorf("mật khẩu không đạt / password refused:\n%s\n%s", pe.Error(), pe.English())

@@ -121,6 +121,19 @@ func (t throttleAdapter) Success(ctx context.Context, account, ip string) {
 	t.m.Success(ctx, account, ip)
 }
 
+// authLog keeps authentication events in the store's auth log (R11.2).
+type authLog struct {
+	st  store.Store
+	log *slog.Logger
+}
+
+func (l authLog) AuthEvent(ctx context.Context, e auth.Event) {
+	err := l.st.AppendAuthLog(ctx, store.AuthLogEntry{Time: e.Time, Proto: e.Proto, Username: e.Username, IP: e.RemoteIP, Success: e.Success, Reason: e.Reason})
+	if err != nil {
+		l.log.Error("auth log", "err", err)
+	}
+}
+
 // New builds the services over an open store.
 func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (*App, error) {
 	th, err := throttle.NewMemory(throttle.DefaultConfig(), clk)
@@ -137,6 +150,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		Verify:   password.Verify,
 		Expired:  func(setAt, now time.Time) bool { return pol.MustChange(setAt, now, loc) },
 		Throttle: throttleAdapter{th},
+		Events:   authLog{st, log},
 		Logger:   log,
 	}
 	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}

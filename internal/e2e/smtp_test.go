@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -344,4 +345,28 @@ func dialSubmissionTLS(t *testing.T, s *testutil.Server) *smtp.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// R11.2: authentication successes and failures are logged with protocol and IP.
+func TestAuthEventsLoggedR11_2(t *testing.T) {
+	s := testutil.Start(t, testutil.Options{})
+	a := s.AddAccount(t, "log.skhcn@sonla.gov.vn", pw)
+	c := dialSubmissionTLS(t, s)
+	c.Auth(sasl.NewPlainClient("", a.Address, "Wrong1!xx"))
+	c.Close()
+	c = dialSubmissionTLS(t, s)
+	if err := c.Auth(sasl.NewPlainClient("", a.Address, pw)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.App.Store.SearchAuthLog(context.Background(), a.Address, time.Time{}, time.Time{}, 10)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("auth log: %+v %v", rows, err)
+	}
+	if !rows[0].Success || rows[1].Success || rows[1].Reason != "bad_credentials" || rows[0].IP != "127.0.0.1" || rows[0].Proto != "smtp" {
+		t.Errorf("auth log rows: %+v", rows)
+	}
+	acc, _ := s.App.Store.AccountByID(context.Background(), a.ID)
+	if acc.LastLoginAt.IsZero() {
+		t.Error("R8.2: a successful SMTP AUTH is a login")
+	}
 }

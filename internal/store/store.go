@@ -197,6 +197,7 @@ const (
 	EventExpunge                        // a message left (UID)
 	EventFlags                          // a message's flags changed (UID, Flags)
 	EventMailboxes                      // the account's folder list changed
+	EventAccess                         // the account's access changed: locked, revoked, a delegation removed (MailboxID: the unit account)
 )
 
 // Event is a committed change, delivered to listeners in commit order.
@@ -221,6 +222,7 @@ type LogFilter struct {
 // Store is the storage of govmail.
 type Store interface {
 	DirectoryStore
+	LifecycleStore
 	Close() error
 
 	// Accounts

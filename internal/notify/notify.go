@@ -1,0 +1,113 @@
+// Package notify owns the system messages the rules send into mailboxes (lock
+// notices, reminders, request results, quota warnings, outage notices): it builds
+// a proper MIME message in Vietnamese (with an English part below) and delivers it
+// through delivery like any other mail. It never decides when to send; the rules'
+// owners call it.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"govmail/internal/clock"
+	"govmail/internal/delivery"
+	"govmail/internal/store"
+)
+
+// Notifier sends system messages.
+type Notifier struct {
+	Deliverer *delivery.Deliverer
+	Clock     clock.Clock
+	Domain    string
+	Logger    *slog.Logger
+}
+
+// Message is a system message: Vietnamese first, English after.
+type Message struct {
+	SubjectVI, SubjectEN string
+	BodyVI, BodyEN       string
+	// Kind names the message in the headers (X-Govmail-Notice) so that clients
+	// and filters can tell system notices apart.
+	Kind string
+}
+
+// From is the sender of system messages (a reserved name, R5.11).
+func (n *Notifier) From() string { return "noreply@" + n.Domain }
+
+// Build renders m as an RFC 5322 message to the given addresses.
+func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
+	var buf bytes.Buffer
+	var h mail.Header
+	h.SetDate(n.Clock.Now())
+	h.SetAddressList("From", []*mail.Address{{Name: "Hệ thống thư điện tử", Address: n.From()}})
+	list := make([]*mail.Address, len(to))
+	for i, a := range to {
+		list[i] = &mail.Address{Address: a}
+	}
+	h.SetAddressList("To", list)
+	h.SetSubject(m.SubjectVI + " / " + m.SubjectEN)
+	if err := h.GenerateMessageIDWithHostname(n.Domain); err != nil {
+		return nil, err
+	}
+	h.Set("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies to this
+	if m.Kind != "" {
+		h.Set("X-Govmail-Notice", m.Kind)
+	}
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	w, err := mail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, err
+	}
+	body := m.BodyVI + "\n\n———\n\n" + m.BodyEN + "\n"
+	if _, err := io.WriteString(w, strings.ReplaceAll(body, "\n", "\r\n")); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Send delivers m to the accounts' INBOXes. Notices are never refused for quota
+// (R11.6) and reach locked mailboxes (R8.1).
+func (n *Notifier) Send(ctx context.Context, m Message, to ...*store.Account) error {
+	var rcpts []delivery.Recipient
+	var addrs []string
+	seen := map[int64]bool{}
+	for _, a := range to {
+		if a == nil || seen[a.ID] || a.State == store.StateRevoked {
+			continue
+		}
+		seen[a.ID] = true
+		rcpts = append(rcpts, delivery.Recipient{Address: a.Address, AccountID: a.ID, QuotaChecked: true})
+		addrs = append(addrs, a.Address)
+	}
+	if len(rcpts) == 0 {
+		return nil
+	}
+	raw, err := n.Build(m, addrs)
+	if err != nil {
+		return fmt.Errorf("notice %s: %w", m.Kind, err)
+	}
+	env := &delivery.Envelope{From: n.From(), Recipients: rcpts, ClientIP: "127.0.0.1", ClientHelo: "localhost", Proto: "LOCAL", Direction: "internal", AuthUser: "system:" + m.Kind}
+	res, err := n.Deliverer.Deliver(ctx, env, bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("notice %s: %w", m.Kind, err)
+	}
+	for i, o := range res.Outcomes {
+		if o.Err != nil && n.Logger != nil {
+			n.Logger.Warn("notice not delivered", "kind", m.Kind, "to", rcpts[i].Address, "err", o.Err)
+		}
+	}
+	return nil
+}
+
+// DateVI formats a date the Vietnamese way (27/11/2026).
+func DateVI(t time.Time) string { return t.Format("02/01/2006") }

@@ -41,6 +41,9 @@ type Envelope struct {
 	Direction  string // in, internal
 	AuthUser   string
 	TLS        string // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"; "" without TLS
+	// Sender, when set, is the delegate who sent as a unit mailbox: a Sender
+	// header naming them is added unless the message has one (R9.2).
+	Sender string
 }
 
 // Deliverer writes messages into mailboxes.
@@ -61,11 +64,17 @@ type Result struct {
 // returns only after the store committed (DESIGN decision 5).
 func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) (*Result, error) {
 	now := d.Clock.Now()
-	var buf bytes.Buffer
-	d.writeTrace(&buf, env, now)
-	if _, err := buf.ReadFrom(body); err != nil {
+	var msg bytes.Buffer
+	if _, err := msg.ReadFrom(body); err != nil {
 		return nil, fmt.Errorf("read message: %w", err)
 	}
+	var buf bytes.Buffer
+	buf.Grow(msg.Len() + 512)
+	d.writeTrace(&buf, env, now)
+	if env.Sender != "" && mailparse.HeaderValue(msg.Bytes(), "Sender") == nil {
+		fmt.Fprintf(&buf, "Sender: <%s>\r\n", env.Sender)
+	}
+	buf.Write(msg.Bytes())
 	raw := buf.Bytes()
 	nm, p := Prepare(raw, now)
 	targets := make([]store.DeliveryTarget, len(env.Recipients))

@@ -370,3 +370,70 @@ func TestAuthEventsLoggedR11_2(t *testing.T) {
 		t.Error("R8.2: a successful SMTP AUTH is a login")
 	}
 }
+
+// R9.1, R9.2, R8.1: a delegate sends as the unit mailbox with their own
+// credentials; the Sender header and the log name them; removal is immediate;
+// a locked unit mailbox sends nothing.
+func TestDelegateSendsAsUnitR9(t *testing.T) {
+	s := testutil.Start(t, testutil.Options{})
+	ctx := context.Background()
+	st := s.App.Store
+	person := s.AddAccount(t, "hoant.skhcn@sonla.gov.vn", pw)
+	other := s.AddAccount(t, "duyenct.skhcn@sonla.gov.vn", pw)
+	unit := &store.Account{Address: "vp.skhcn@sonla.gov.vn", Kind: store.KindUnit, QuotaBytes: 1 << 30}
+	if err := st.CreateAccount(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
+	send := func() error {
+		c := dialSubmissionTLS(t, s)
+		defer c.Close()
+		if err := c.Auth(sasl.NewPlainClient("", person.Address, pw)); err != nil {
+			return err
+		}
+		if err := c.Mail(unit.Address, nil); err != nil {
+			return err
+		}
+		if err := c.Rcpt(other.Address, nil); err != nil {
+			return err
+		}
+		w, err := c.Data()
+		if err != nil {
+			return err
+		}
+		w.Write([]byte("From: Văn phòng Sở <vp.skhcn@sonla.gov.vn>\r\nSubject: Thông báo\r\n\r\nNội dung.\r\n"))
+		return w.Close()
+	}
+	if err := send(); codeOf(err) != 553 {
+		t.Fatalf("send as unit without delegation: %v", err)
+	}
+	if err := st.GrantDelegation(ctx, store.Delegation{UnitAccountID: unit.ID, DelegateID: person.ID, GrantedBy: "manager", GrantedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); err != nil {
+		t.Fatalf("delegate send: %v", err)
+	}
+	got := inboxBodies(t, s, other)
+	if len(got) != 1 || !bytes.Contains(got[0], []byte("Sender: <hoant.skhcn@sonla.gov.vn>\r\nFrom: Văn phòng Sở")) {
+		t.Fatalf("Sender header missing: %q", got)
+	}
+	rows, _ := st.SearchLog(ctx, store.LogFilter{Address: other.Address, Status: store.LogDelivered})
+	if len(rows) != 1 || !strings.Contains(rows[0].AuthUser, person.Address) || rows[0].EnvelopeFrom != unit.Address {
+		t.Errorf("log row: %+v", rows)
+	}
+	if u, _ := st.AccountByID(ctx, unit.ID); u.LastLoginAt.IsZero() {
+		t.Error("R8.2: the delegate's use did not count for the unit mailbox")
+	}
+	if err := st.LockAccount(ctx, unit.ID, store.LockOperator, store.LockInfo{LockedAt: time.Now(), Note: "test", LockedBy: "op"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); codeOf(err) != 550 {
+		t.Errorf("send as a locked unit mailbox: %v", err)
+	}
+	st.RestoreAccount(ctx, unit.ID, "", time.Now())
+	if err := st.RevokeDelegation(ctx, unit.ID, person.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); codeOf(err) != 553 {
+		t.Errorf("send after removal: %v", err)
+	}
+}

@@ -144,6 +144,7 @@ type session struct {
 	cancel context.CancelFunc
 
 	account *store.Account // after AUTH
+	sendAs  *store.Account // the mailbox MAIL FROM names: own, or a delegated unit mailbox
 	from    string
 	hasFrom bool
 	size    int64
@@ -165,7 +166,7 @@ func (s *Server) newSession(c *smtp.Conn, mode Mode) *session {
 }
 
 func (ss *session) Reset() {
-	ss.from, ss.hasFrom, ss.size, ss.utf8, ss.rcpts = "", false, 0, false, nil
+	ss.from, ss.hasFrom, ss.size, ss.utf8, ss.rcpts, ss.sendAs = "", false, 0, false, nil, nil
 }
 
 func (ss *session) Logout() error {
@@ -224,11 +225,16 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	from = strings.TrimSpace(from)
 	if ss.mode != ModeMX {
-		// Điều 9.3: the sender is responsible for what is sent from an account
-		// they hold; they may send only as themselves (delegation adds unit addresses later).
-		if !strings.EqualFold(from, ss.account.Address) {
+		// Điều 9.3: one sends only from an account one holds or manages.
+		box, err := ss.s.auth.SendAs(ss.ctx, ss.account, from)
+		if err != nil {
+			var ae *auth.Error
+			if errors.As(err, &ae) {
+				return reply(550, 5, 7, 1, ae.EN+" / "+ae.VI)
+			}
 			return errSenderNotAllowed(from)
 		}
+		ss.sendAs = box
 	} else if from != "" {
 		if _, _, err := splitAddress(from); err != nil {
 			return errBadAddress(from)
@@ -348,7 +354,13 @@ func (ss *session) Data(r io.Reader) error {
 	if cs, ok := ss.c.TLSConnectionState(); ok {
 		env.TLS = tls.VersionName(cs.Version) + " " + tls.CipherSuiteName(cs.CipherSuite)
 	}
-	res, err := ss.s.deliverer.Deliver(ss.ctx, env, &crlfChecker{r: r})
+	var body io.Reader = &crlfChecker{r: r}
+	if ss.sendAs != nil && ss.sendAs.ID != ss.account.ID {
+		// R9.2: mail sent as a unit mailbox names the delegate who sent it.
+		env.AuthUser = ss.account.Address + " (for " + ss.sendAs.Address + ")"
+		env.Sender = ss.account.Address
+	}
+	res, err := ss.s.deliverer.Deliver(ss.ctx, env, body)
 	if err != nil {
 		rep := dataReply(err)
 		if rep.Code >= 500 || rep.Code == 451 {

@@ -63,6 +63,18 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdUnitList(ctx, args[2:], stdout, stderr)
 		case "address suggest":
 			return cmdAddressSuggest(ctx, args[2:], stdout, stderr)
+		case "account lock", "account restore", "account revoke":
+			return cmdAccountState(ctx, args[1], args[2:], stdout, stderr)
+		}
+	}
+	if len(args) >= 1 {
+		switch args[0] {
+		case "request":
+			return cmdRequest(ctx, args[1:], stdout, stderr)
+		case "delegate":
+			return cmdDelegate(ctx, args[1:], stdout, stderr)
+		case "jobs":
+			return cmdJobs(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprint(stderr, usage)

@@ -29,6 +29,11 @@ Usage:
   govmail admin address suggest --unit U --name "Họ Tên" [--birth-year Y]
   govmail admin account add --unit U --name "Họ Tên" [--birth-year Y]   address by the rule of Điều 5
   govmail admin account add ADDRESS [--password P] [--name N] [--unit U] [--role operator]
+  govmail admin account lock|restore|revoke ADDRESS [--reason R] [--note N]
+  govmail admin request file --kind K --unit U --doc SỐ --doc-date YYYY-MM-DD [--address A]… [--person "Họ Tên;1990"]…
+  govmail admin request list [--state received] | show ID | carry ID | reject ID --reason "…"
+  govmail admin delegate grant|remove UNIT-MAILBOX PERSON
+  govmail admin jobs                            run the daily jobs now (idempotent)
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
 

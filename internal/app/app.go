@@ -19,11 +19,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"govmail/internal/address"
 	"govmail/internal/auth"
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/delivery"
+	"govmail/internal/directory"
+	"govmail/internal/lifecycle"
 	"govmail/internal/metrics"
+	"govmail/internal/notify"
 	"govmail/internal/password"
 	"govmail/internal/pop3"
 	"govmail/internal/pop3d"
@@ -32,6 +36,7 @@ import (
 	"govmail/internal/store/sqlite"
 	"govmail/internal/throttle"
 	"govmail/internal/tlsutil"
+	"govmail/internal/workdays"
 )
 
 // ConfigFile is the name of the configuration file inside the data directory.
@@ -93,6 +98,9 @@ type App struct {
 	Auth     *auth.Service
 	Metrics  *metrics.Metrics
 	Deliver  *delivery.Deliverer
+	Dir      *directory.Service
+	Life     *lifecycle.Service
+	Notify   *notify.Notifier
 	smtp     *smtpd.Server
 	pop3     *pop3.Server
 	http     *http.Server
@@ -103,6 +111,8 @@ type App struct {
 	listeners []net.Listener
 	// Addrs lists what each service listens on, after Start.
 	Addrs map[string][]string
+	// NoJobs keeps Start from running the daily jobs (tests run them by hand).
+	NoJobs bool
 }
 
 type closer interface{ Close() error }
@@ -154,10 +164,20 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		Logger:   log,
 	}
 	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}
+	a.Dir = &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
+	a.Notify = &notify.Notifier{Deliverer: a.Deliver, Clock: clk, Domain: cfg.Domains[0], Logger: log}
+	cal, err := workdays.Shipped()
+	if err != nil {
+		return nil, err
+	}
+	a.Life = &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Notify: a.Notify, Directory: a.Dir,
+		Policy: lifecycle.DefaultPolicy(), Passwords: pol, Logger: log.With("component", "lifecycle"),
+		WebURL: cfg.WebURL, Support: cfg.Support}
 	return a, nil
 }
 
-// Start opens every configured listener and serves in the background.
+// Start opens every configured listener and serves in the background; with
+// jobs set it also runs the daily jobs until ctx ends.
 func (a *App) Start(ctx context.Context) error {
 	certFile, keyFile := CertFiles(a.Cfg)
 	if a.Cfg.TLS.CertFile == "" {
@@ -258,6 +278,9 @@ func (a *App) Start(ctx context.Context) error {
 			a.Shutdown(context.Background())
 			return fmt.Errorf("%s: no address could be opened: %w", s.name, firstErr)
 		}
+	}
+	if a.Cfg.DailyJobsAt != "" && !a.NoJobs {
+		go a.runDailyJobs(ctx)
 	}
 	return nil
 }

@@ -24,6 +24,10 @@ type Config struct {
 	Domains []string `toml:"domains"`
 	// WebURL is the public address of webmail (R3.1).
 	WebURL string `toml:"web_url"`
+	// Support is the helpdesk contact shown on the login page and in notices (R14.2).
+	Support string `toml:"support"`
+	// DailyJobsAt is the local time (HH:MM) the daily jobs run (Điều 6, 8, 11).
+	DailyJobsAt string `toml:"daily_jobs_at"`
 	// DataDir holds the database, blobs and generated certificates.
 	DataDir string `toml:"data_dir"`
 
@@ -98,10 +102,12 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 func Defaults(dataDir string) Config {
 	both := func(port string) []string { return []string{"127.0.0.1:" + port, "[::1]:" + port} }
 	return Config{
-		Hostname: "mail.sonla.gov.vn",
-		Domains:  []string{"sonla.gov.vn"},
-		WebURL:   "https://mail.sonla.gov.vn",
-		DataDir:  dataDir,
+		Hostname:    "mail.sonla.gov.vn",
+		Domains:     []string{"sonla.gov.vn"},
+		WebURL:      "https://mail.sonla.gov.vn",
+		Support:     "Sở Khoa học và Công nghệ tỉnh Sơn La — hotro@sonla.gov.vn",
+		DailyJobsAt: "00:30",
+		DataDir:     dataDir,
 		Listen: Listeners{
 			SMTP:          both("2525"),
 			Submission:    both("5870"),
@@ -168,6 +174,9 @@ func (c Config) Validate() error {
 	}
 	if c.Policy.LogRetentionMonths < 6 {
 		errs = append(errs, fmt.Errorf("policy.log_retention_months = %d: Điều 11.1 requires at least 6 months", c.Policy.LogRetentionMonths))
+	}
+	if _, err := time.Parse("15:04", c.DailyJobsAt); err != nil {
+		errs = append(errs, fmt.Errorf("daily_jobs_at = %q: want HH:MM", c.DailyJobsAt))
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls.cert_file and tls.key_file go together"))

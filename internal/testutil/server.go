@@ -59,6 +59,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.NoJobs = true
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

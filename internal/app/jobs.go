@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"govmail/internal/workdays"
+)
+
+// runDailyJobs runs the lifecycle jobs once at start (they are idempotent, so a
+// restart never skips a day) and then every day at cfg.DailyJobsAt local time.
+func (a *App) runDailyJobs(ctx context.Context) {
+	run := func() {
+		if _, err := a.Life.RunDaily(ctx); err != nil {
+			a.Log.Error("daily jobs", "err", err)
+		}
+	}
+	run()
+	for {
+		next := nextRun(a.Clock.Now(), a.Cfg.DailyJobsAt)
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+			run()
+		}
+	}
+}
+
+// nextRun is the next moment at HH:MM in the province's time zone after now.
+func nextRun(now time.Time, hhmm string) time.Time {
+	loc := workdays.Location()
+	hm, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		hm = time.Date(0, 1, 1, 0, 30, 0, 0, time.UTC)
+	}
+	l := now.In(loc)
+	next := time.Date(l.Year(), l.Month(), l.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
+	if !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}

@@ -31,6 +31,7 @@ import (
 	"govmail/internal/password"
 	"govmail/internal/pop3"
 	"govmail/internal/pop3d"
+	"govmail/internal/quota"
 	"govmail/internal/smtpd"
 	"govmail/internal/store"
 	"govmail/internal/store/sqlite"
@@ -166,6 +167,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}
 	a.Dir = &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
 	a.Notify = &notify.Notifier{Deliverer: a.Deliver, Clock: clk, Domain: cfg.Domains[0], Logger: log}
+	a.Deliver.Quota = &quota.Watcher{Store: st, Notify: a.Notify, Thresholds: quota.DefaultThresholds(), Logger: log}
 	cal, err := workdays.Shipped()
 	if err != nil {
 		return nil, err

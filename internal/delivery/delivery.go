@@ -8,6 +8,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,6 +53,52 @@ type Deliverer struct {
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	Hostname string
+	// Quota, when set, is told of usage changes and quota refusals (R11.6).
+	Quota QuotaWatcher
+}
+
+// QuotaWatcher sends the quota warnings of R11.6 (internal/quota).
+type QuotaWatcher interface {
+	Check(ctx context.Context, accountID int64) error
+	Refused(ctx context.Context, accountID int64) error
+}
+
+// QuotaRefused tells the watcher a message was refused for quota, off the
+// SMTP reply's path.
+func (d *Deliverer) QuotaRefused(accountID int64) {
+	if d.Quota == nil {
+		return
+	}
+	go func() {
+		if err := d.Quota.Refused(context.Background(), accountID); err != nil {
+			d.Logger.Error("quota warning", "account", accountID, "err", err)
+		}
+	}()
+}
+
+// quotaCheck re-reads usage of the recipients after a delivery, off the reply's
+// path. System notices (Proto LOCAL) do not trigger it: they would only warn
+// about themselves.
+func (d *Deliverer) quotaCheck(env *Envelope, out []store.DeliveryOutcome) {
+	if d.Quota == nil || env.Proto == "LOCAL" {
+		return
+	}
+	go func() {
+		ctx := context.Background()
+		for i, o := range out {
+			id := env.Recipients[i].AccountID
+			var err error
+			switch {
+			case o.Err == nil:
+				err = d.Quota.Check(ctx, id)
+			case errors.Is(o.Err, store.ErrQuotaExceeded):
+				err = d.Quota.Refused(ctx, id)
+			}
+			if err != nil {
+				d.Logger.Error("quota warning", "account", id, "err", err)
+			}
+		}
+	}()
 }
 
 // Result is the outcome per recipient, in the order of Envelope.Recipients.
@@ -101,6 +148,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 	if err != nil {
 		return nil, fmt.Errorf("deliver: %w", err)
 	}
+	d.quotaCheck(env, out)
 	return &Result{Outcomes: out, Size: int64(len(raw))}, nil
 }
 

@@ -317,6 +317,7 @@ func (ss *session) addRecipient(addr, to string, a *store.Account) error {
 	if a.UsedBytes+ss.size > a.QuotaBytes {
 		e := errMailboxFull(to)
 		ss.logRefusal(to, e)
+		ss.s.deliverer.QuotaRefused(a.ID)
 		return e
 	}
 	for _, r := range ss.rcpts {

@@ -123,6 +123,9 @@ type LifecycleStore interface {
 	DelegatedTo(ctx context.Context, delegateID int64) ([]Delegation, error)
 
 	SetQuota(ctx context.Context, id int64, bytes int64) error
+	// SetQuotaWarned moves the warned level from old to level; it returns false
+	// when another writer moved it first (so one crossing warns once).
+	SetQuotaWarned(ctx context.Context, id int64, old, level int) (bool, error)
 	// MoveAccount gives an account a new address and unit (a transfer, R7.1);
 	// the old address stays an alias until aliasUntil.
 	MoveAccount(ctx context.Context, id int64, newAddress string, unitID int64, aliasUntil time.Time) error

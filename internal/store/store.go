@@ -59,6 +59,7 @@ type Account struct {
 	LastLoginAt   time.Time // zero: never
 	QuotaBytes    int64
 	UsedBytes     int64
+	QuotaWarned   int    // R11.6: highest warning threshold sent (percent)
 	Role          string // RoleUser or RoleOperator
 	BirthYear     int    // 0 when unknown (R5.4)
 	// AddressNote records how the address was chosen when not by the rule of

@@ -13,7 +13,7 @@ import (
 )
 
 const accountCols = `id, address, display_name, kind, COALESCE(unit_id, 0), password_hash, must_change,
-	password_set_at, state, lock_reason, created_at, last_login_at, quota_bytes, used_bytes, role, birth_year, address_note`
+	password_set_at, state, lock_reason, created_at, last_login_at, quota_bytes, used_bytes, role, birth_year, address_note, quota_warned`
 
 func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var a store.Account
@@ -21,7 +21,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 	var mc int
 	var setAt, created, login int64
 	err := row.Scan(&a.ID, &a.Address, &a.DisplayName, &kind, &a.UnitID, &a.PasswordHash, &mc,
-		&setAt, &state, &a.LockReason, &created, &login, &a.QuotaBytes, &a.UsedBytes, &a.Role, &a.BirthYear, &a.AddressNote)
+		&setAt, &state, &a.LockReason, &created, &login, &a.QuotaBytes, &a.UsedBytes, &a.Role, &a.BirthYear, &a.AddressNote, &a.QuotaWarned)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}

@@ -447,3 +447,18 @@ func (s *Store) MoveAccount(ctx context.Context, id int64, newAddress string, un
 		return nil
 	})
 }
+
+// SetQuotaWarned is a compare-and-set of the warned level.
+func (s *Store) SetQuotaWarned(ctx context.Context, id int64, old, level int) (bool, error) {
+	var ok bool
+	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		res, err := tx.Exec(`UPDATE accounts SET quota_warned = ? WHERE id = ? AND quota_warned = ?`, level, id, old)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}

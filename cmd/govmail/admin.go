@@ -63,6 +63,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdUnitList(ctx, args[2:], stdout, stderr)
 		case "address suggest":
 			return cmdAddressSuggest(ctx, args[2:], stdout, stderr)
+		case "log search":
+			return cmdLogSearch(ctx, args[2:], stdout, stderr)
 		case "account lock", "account restore", "account revoke":
 			return cmdAccountState(ctx, args[1], args[2:], stdout, stderr)
 		}

@@ -33,6 +33,7 @@ Usage:
   govmail admin request file --kind K --unit U --doc SỐ --doc-date YYYY-MM-DD [--address A]… [--person "Họ Tên;1990"]…
   govmail admin request list [--state received] | show ID | carry ID | reject ID --reason "…"
   govmail admin delegate grant|remove UNIT-MAILBOX PERSON
+  govmail admin log search [--address A] [--ip IP] [--status S] [--since D] [--until D] [--csv]
   govmail admin jobs                            run the daily jobs now (idempotent)
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory

@@ -4,15 +4,20 @@ import (
 	"context"
 	"time"
 
+	"govmail/internal/maillog"
 	"govmail/internal/workdays"
 )
 
 // runDailyJobs runs the lifecycle jobs once at start (they are idempotent, so a
 // restart never skips a day) and then every day at cfg.DailyJobsAt local time.
 func (a *App) runDailyJobs(ctx context.Context) {
+	ret := &maillog.Retention{Store: a.Store, Clock: a.Clock, Months: a.Cfg.Policy.LogRetentionMonths, Logger: a.Log}
 	run := func() {
 		if _, err := a.Life.RunDaily(ctx); err != nil {
 			a.Log.Error("daily jobs", "err", err)
+		}
+		if _, err := ret.Purge(ctx); err != nil {
+			a.Log.Error("log retention", "err", err)
 		}
 	}
 	run()

@@ -213,11 +213,15 @@ type Event struct {
 
 // LogFilter selects transaction-log rows.
 type LogFilter struct {
-	Address string // sender or recipient
-	Since   time.Time
-	Until   time.Time
-	Status  string
-	Limit   int
+	Address   string // sender or recipient
+	Since     time.Time
+	Until     time.Time
+	Status    string
+	ClientIP  string
+	MessageID string
+	AuthUser  string
+	Limit     int
+	BeforeID  int64 // paging: rows older than this id
 }
 
 // Store is the storage of govmail.
@@ -262,6 +266,10 @@ type Store interface {
 	// Transaction log
 	AppendLog(ctx context.Context, entries []LogEntry) error
 	SearchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
+	// PurgeLogs deletes transaction, authentication and audit log rows dated
+	// before cutoff, at most batch rows per table and call; it returns how many
+	// went, so the caller loops without holding the writer for long (R11.3).
+	PurgeLogs(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
 	// Listen calls fn after every commit with the events it made, in commit order,
 	// from one goroutine; fn must not block. The returned func stops it.

@@ -44,11 +44,27 @@ func (s *Store) SearchLog(ctx context.Context, f store.LogFilter) ([]store.LogEn
 		where = append(where, `status = ?`)
 		args = append(args, f.Status)
 	}
+	if f.ClientIP != "" {
+		where = append(where, `client_ip = ?`)
+		args = append(args, f.ClientIP)
+	}
+	if f.MessageID != "" {
+		where = append(where, `message_id = ?`)
+		args = append(args, f.MessageID)
+	}
+	if f.AuthUser != "" {
+		where = append(where, `auth_user = ?`)
+		args = append(args, strings.ToLower(f.AuthUser))
+	}
+	if f.BeforeID != 0 {
+		where = append(where, `id < ?`)
+		args = append(args, f.BeforeID)
+	}
 	q := `SELECT id, time, time_offset, direction, proto, envelope_from, header_from, recipient, client_ip, size, message_id, auth_user, status, error FROM translog`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY time DESC, id DESC`
+	q += ` ORDER BY id DESC`
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
@@ -113,4 +129,22 @@ func (s *Store) Check(ctx context.Context) error {
 		}
 	}
 	return rows.Err()
+}
+
+// PurgeLogs deletes old log rows in batches.
+func (s *Store) PurgeLogs(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		n = 0
+		for _, t := range []string{"translog", "auth_log", "audit_log"} {
+			res, err := tx.Exec(`DELETE FROM `+t+` WHERE id IN (SELECT id FROM `+t+` WHERE time < ? ORDER BY time LIMIT ?)`, cutoff.UnixMicro(), batch)
+			if err != nil {
+				return fmt.Errorf("purge %s: %w", t, err)
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
 }

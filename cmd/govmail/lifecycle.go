@@ -25,11 +25,12 @@ func lifeApp(ctx context.Context, df *dataFlags, stdout, stderr io.Writer) (*app
 		return nil, err
 	}
 	log := app.NewLogger(config.Log{Level: "warn"}, stderr)
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, log)
+	clk := clock.InZone{Clock: clock.Real{}, Loc: workdays.Location()}
+	st, err := app.OpenStore(ctx, cfg, clk, log)
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(cfg, st, clock.Real{}, log)
+	a, err := app.New(cfg, st, clk, log)
 	if err != nil {
 		st.Close()
 		return nil, err

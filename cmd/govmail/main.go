@@ -17,6 +17,7 @@ import (
 	"govmail/internal/app"
 	"govmail/internal/clock"
 	"govmail/internal/config"
+	"govmail/internal/workdays"
 )
 
 const usage = `govmail — hệ thống thư điện tử / the e-mail system
@@ -112,11 +113,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := app.NewLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, log)
+	clk := clock.InZone{Clock: clock.Real{}, Loc: workdays.Location()}
+	st, err := app.OpenStore(ctx, cfg, clk, log)
 	if err != nil {
 		return err
 	}
-	a, err := app.New(cfg, st, clock.Real{}, log)
+	a, err := app.New(cfg, st, clk, log)
 	if err != nil {
 		st.Close()
 		return err

@@ -48,3 +48,13 @@ func (f *Fake) Advance(d time.Duration) {
 	f.now = f.now.Add(d)
 	f.mu.Unlock()
 }
+
+// InZone gives another clock's time in a time zone, so that log rows carry the
+// province's offset (+07:00) rather than the host's.
+type InZone struct {
+	Clock Clock
+	Loc   *time.Location
+}
+
+// Now returns the time in Loc.
+func (z InZone) Now() time.Time { return z.Clock.Now().In(z.Loc) }

@@ -16,7 +16,8 @@ import (
 // RFC 2047 and legacy charsets decoded, NFC, valid UTF-8; fold them with
 // textfold.Search before MatchText for accent-insensitive matching. nil means the
 // field is absent; an empty field gives "" (SEARCH HEADER name "" matches it). The
-// body is never read, so a header-like line in the body does not count.
+// body is never read, so a header-like line in the body does not count, and raw may
+// be just the first Parsed.HeaderSize bytes of the stored message.
 func HeaderValue(raw []byte, name string) []string {
 	view, _ := crlfView(raw[:headerEnd(raw)])
 	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(view)))

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
 	// Legacy charsets (windows-1258, the Vietnamese Windows code page, and the
 	// ISO-8859 family) are registered by this import; without it their text is left
@@ -55,9 +56,12 @@ type Parsed struct {
 	// unchanged (R3.3).
 	Envelope *imap.Envelope
 	// BodyStructure is the extended structure imapserver.ExtractBodyStructure gives,
-	// within MaxParts and MaxDepth, except that a multipart in which no part could be
-	// read gets one empty text/plain child: IMAP's grammar needs at least one, and
-	// go-imap's server panics writing a multipart without children.
+	// within MaxParts and MaxDepth, with two repairs so that it can be written and
+	// read: a multipart in which no part could be read gets one empty text/plain
+	// child (IMAP's grammar needs one, and go-imap's server panics writing a
+	// multipart without children), and a text part whose unparsable Content-Type
+	// kept upper case ("TEXT/PLAIN; charset") still gets its line count, which
+	// clients expect of any text part.
 	BodyStructure imap.BodyStructure
 	// HeaderSize is the length of the header block including the blank line that
 	// ends it. Without a blank line the block ends before the first line that is not
@@ -79,8 +83,8 @@ type Parsed struct {
 	// names, at most MaxSearchText bytes. Match it with MatchText.
 	SearchText string
 	// HasAttachment is set when a part carries a file name or is marked as an
-	// attachment or is an embedded message; S/MIME signatures and images embedded in
-	// HTML do not count.
+	// attachment or is an embedded message; S/MIME signatures and encrypted bodies,
+	// and images embedded in HTML, do not count.
 	HasAttachment bool
 	// SMIME is set for a top-level multipart/signed with a PKCS #7 signature or an
 	// application/pkcs7-mime message, so webmail can mark it (N2).
@@ -89,8 +93,10 @@ type Parsed struct {
 	Truncated bool
 }
 
-// Parse describes raw. It never fails: every field is filled as far as the message
-// allows, Envelope and BodyStructure are never nil.
+// Parse describes raw, which it neither modifies nor keeps. It never fails: every
+// field is filled as far as the message allows, Envelope and BodyStructure are never
+// nil. It takes the bytes rather than a reader because delivery holds them anyway
+// (it writes the blob) and salvaging a broken header needs to look back.
 //
 // A message that ends its lines with bare CR throughout (no LF at all) is one header
 // line to a MIME parser. Its BodyStructure is still computed from the raw bytes, so
@@ -110,7 +116,7 @@ func Parse(raw []byte) *Parsed {
 	}
 
 	p := &Parsed{
-		Envelope:      extractEnvelope(h),
+		Envelope:      imapserver.ExtractEnvelope(h),
 		BodyStructure: bs,
 		HeaderSize:    int64(headerEnd(raw)),
 		HasAttachment: w.attachment,

@@ -182,7 +182,7 @@ func TestParseR33N2(t *testing.T) {
 			}
 		},
 		"bad-content-type": func(t *testing.T, p *Parsed, raw string) {
-			if s := single(t, p.BodyStructure); s.Type != "Text" {
+			if s := single(t, p.BodyStructure); s.Type != "Text" || s.Text == nil || s.Text.NumLines != 1 {
 				t.Errorf("structure %s, want the library's reading", dump(s))
 			}
 			wantSearch(t, p, "body")

@@ -29,10 +29,6 @@ type walker struct {
 	attachment bool
 }
 
-func extractEnvelope(h textproto.Header) *imap.Envelope {
-	return imapserver.ExtractEnvelope(h)
-}
-
 // message walks a whole message and returns its header too, for the envelope.
 func (w *walker) message(raw []byte) (textproto.Header, imap.BodyStructure) {
 	br := bufio.NewReader(bytes.NewReader(raw))
@@ -90,7 +86,7 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, parent strin
 		w.parts++
 		br := bufio.NewReader(cr)
 		childHeader, _ := textproto.ReadHeader(br)
-		env := extractEnvelope(childHeader)
+		env := imapserver.ExtractEnvelope(childHeader)
 		child := w.entity(childHeader, br, depth+1, "", nil)
 		drain(br)
 		bs.MessageRFC822 = &imap.BodyStructureMessageRFC822{
@@ -114,7 +110,10 @@ func (w *walker) entity(h textproto.Header, r io.Reader, depth int, parent strin
 	}
 
 	bs.Size = uint32(cr.n) // the library's truncation to uint32, kept for equality
-	if primaryType == "text" {
+	// The library adds the line count for "text" only; an unparsable Content-Type
+	// keeps its case ("TEXT/PLAIN; charset"), and clients, reading the type
+	// case-insensitively, then expect a line count that is not there.
+	if strings.EqualFold(primaryType, "text") {
 		bs.Text = &imap.BodyStructureText{NumLines: cr.lines}
 	}
 	bs.Extended = &imap.BodyStructureSinglePartExt{

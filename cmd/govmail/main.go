@@ -123,6 +123,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		st.Close()
 		return err
 	}
+	if addr, pw, err := a.EnsureOperator(ctx); err != nil {
+		return err
+	} else if addr != "" {
+		fmt.Fprintf(stdout, "Tài khoản quản trị đầu tiên / first operator: %s\nMật khẩu dùng một lần / one-time password: %s\n(phải đổi khi đăng nhập lần đầu / must be changed at first login)\n", addr, pw)
+	}
 	if err := a.Start(ctx); err != nil {
 		return err
 	}

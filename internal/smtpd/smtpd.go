@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -447,6 +448,9 @@ func (ss *session) logRefusal(rcpt string, e *smtp.SMTPError) {
 // they have no use here and are classic open-relay tricks.
 func splitAddress(a string) (local, domain string, err error) {
 	a = strings.TrimSpace(a)
+	if !utf8.ValidString(a) || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "", "", errors.New("bad address")
+	}
 	at := strings.LastIndexByte(a, '@')
 	if at <= 0 || at == len(a)-1 || strings.Count(a, "@") != 1 {
 		return "", "", errors.New("bad address")

@@ -124,6 +124,20 @@ func (s *Service) Login(ctx context.Context, r Request) (*store.Account, error) 
 			s.Logger.Warn("password hash unreadable", "account", user, "err", err)
 			ok = false
 		}
+		if !r.Web {
+			// With 2FA on, mail clients use app passwords; the account password
+			// alone would bypass the second factor (R2.1).
+			if ok {
+				if sec, _, err := s.Store.TOTP(ctx, a.ID); err == nil && sec != "" {
+					s.record(ctx, r, user, false, "app_password_required")
+					return nil, &Error{Code: "app_password_required", base: ErrBadCredentials,
+						VI: "Tài khoản đã bật xác thực hai lớp: hãy dùng mật khẩu ứng dụng (tạo trong webmail) cho chương trình thư.",
+						EN: "Two-factor authentication is on: use an app password (made in webmail) in your mail program."}
+				}
+			} else {
+				ok = s.checkAppPassword(ctx, a, r.Password)
+			}
+		}
 	}
 	if !ok {
 		if s.Throttle != nil {

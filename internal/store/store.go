@@ -228,6 +228,7 @@ type LogFilter struct {
 type Store interface {
 	DirectoryStore
 	LifecycleStore
+	TwoFactorStore
 	Close() error
 
 	// Accounts

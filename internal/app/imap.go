@@ -3,9 +3,22 @@ package app
 import (
 	"crypto/tls"
 	"net"
+
+	"govmail/internal/imapd"
 )
 
-// newIMAP is filled in when the IMAP server lands.
+// newIMAP builds the IMAP server over the store and auth.
 func (a *App) newIMAP(tlsCfg *tls.Config) (closer, func(net.Listener) error, func(net.Listener) error, error) {
-	return nil, nil, nil, nil
+	srv, err := imapd.New(imapd.Options{
+		Store:       a.Store,
+		Auth:        a.Auth,
+		Logger:      a.Log.With("service", "imap"),
+		TLSConfig:   tlsCfg,
+		AppendLimit: uint32(min(a.Cfg.SMTP.MaxMessageBytes, 1<<31)),
+		Clock:       a.Clock,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return srv, srv.Serve, srv.ServeTLS, nil
 }

@@ -584,7 +584,16 @@ func (s *Store) expungeTx(tx *sql.Tx, w *writeCtx, mailboxID int64, uids []uint3
 			want[u] = true
 		}
 	}
-	rows, err := tx.Query(`SELECT uid, blob_id, size, flags FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
+	// Given UIDs bound the scan, so a POP3 DELE or a MOVE out of a large folder
+	// reads only the span it touches.
+	lo, hi := uint32(0), uint32(1<<32-1)
+	if uids != nil {
+		if len(uids) == 0 {
+			return nil, nil
+		}
+		lo, hi = minU(uids), maxU(uids)
+	}
+	rows, err := tx.Query(`SELECT uid, blob_id, size, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailboxID, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -652,14 +661,18 @@ func (s *Store) Expunge(ctx context.Context, mailboxID int64, uids []uint32) ([]
 	return out, err
 }
 
-// ftsQuery turns a user's words into an FTS5 query: the folded words as one
-// phrase whose last word may be a prefix, so "bao ca" finds "Báo cáo".
+// ftsQuery turns a user's words into an FTS5 query: every folded word must be
+// present, each as a prefix, so "bao ca" finds "Báo cáo" and "bao thang" finds
+// "Báo cáo tháng 11".
 func ftsQuery(q string) string {
 	words := strings.Fields(textfold.Search(q))
 	if len(words) == 0 {
 		return ""
 	}
-	return `"` + strings.Join(words, " ") + `"*`
+	for i, w := range words {
+		words[i] = `"` + w + `"*`
+	}
+	return strings.Join(words, " AND ")
 }
 
 // SearchText finds messages whose folded text holds the folded query.

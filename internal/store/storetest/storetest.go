@@ -331,7 +331,7 @@ func testSearchFolded(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	cases := map[string][]uint32{"họp": {1}, "HOP": {1}, "Đảng": {2}, "báo cáo": {3}, "bao ca": {3}, "khong co": nil}
+	cases := map[string][]uint32{"họp": {1}, "HOP": {1}, "Đảng": {2}, "báo cáo": {3}, "bao ca": {3}, "tong bao": {3}, "khong co": nil}
 	for q, want := range cases {
 		got, err := s.SearchText(ctx, in.ID, q)
 		if err != nil {

@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"govmail/internal/clock"
@@ -96,6 +99,52 @@ type Service struct {
 	Logger   *slog.Logger
 	// Sleep waits for the throttle's delay; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// MaxConcurrentHashes bounds password verifications in flight: each argon2id
+	// check takes ~19 MiB, so a burst of logins (a thousand phones reconnecting
+	// after an outage, or an attacker) must queue rather than exhaust memory.
+	// 0 means 2 per CPU.
+	MaxConcurrentHashes int
+
+	semOnce sync.Once
+	sem     chan struct{}
+
+	relMu    sync.Mutex
+	relTimer *time.Timer
+}
+
+// releaseSoon hands the hashes' memory back to the system two seconds after the
+// last verification of a burst: argon2id is memory-hard by design, and without
+// this a server that saw a login storm keeps that memory resident until the
+// next collection, which an idle server may not run for a long time.
+func (s *Service) releaseSoon() {
+	s.relMu.Lock()
+	defer s.relMu.Unlock()
+	if s.relTimer == nil {
+		s.relTimer = time.AfterFunc(2*time.Second, debug.FreeOSMemory)
+		return
+	}
+	s.relTimer.Reset(2 * time.Second)
+}
+
+// verify runs Verify under the concurrency bound.
+func (s *Service) verify(ctx context.Context, hash, pw string) (bool, error) {
+	s.semOnce.Do(func() {
+		n := s.MaxConcurrentHashes
+		if n <= 0 {
+			n = 2 * runtime.NumCPU()
+		}
+		s.sem = make(chan struct{}, n)
+	})
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() {
+		<-s.sem
+		s.releaseSoon()
+	}()
+	return s.Verify(hash, pw)
 }
 
 // Login returns the account for valid credentials, or an *Error.
@@ -119,7 +168,7 @@ func (s *Service) Login(ctx context.Context, r Request) (*store.Account, error) 
 	}
 	ok := false
 	if a != nil && a.State != store.StateRevoked && a.PasswordHash != "" {
-		ok, err = s.Verify(a.PasswordHash, r.Password)
+		ok, err = s.verify(ctx, a.PasswordHash, r.Password)
 		if err != nil {
 			s.Logger.Warn("password hash unreadable", "account", user, "err", err)
 			ok = false

@@ -108,7 +108,7 @@ func (s *Service) checkAppPassword(ctx context.Context, a *store.Account, pw str
 		return false
 	}
 	for _, ap := range aps {
-		if ok, _ := s.Verify(ap.Hash, pw); ok {
+		if ok, _ := s.verify(ctx, ap.Hash, pw); ok {
 			s.Store.TouchAppPassword(ctx, ap.ID, s.Clock.Now())
 			return true
 		}

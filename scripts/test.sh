@@ -7,6 +7,27 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# Postfix is the foreign MTA peer of the queue tests (a private instance in a
+# temporary directory). "No configuration" keeps the package from setting up
+# and starting a system mail service.
+if [ ! -x /usr/sbin/postfix ]; then
+  need+=(postfix)
+  if [ "$(id -u)" = 0 ]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
+fi
+# Independent DKIM implementations: dkimpy verifies our signatures, OpenDKIM signs mail we verify.
+/usr/bin/python3 -c 'import dkim, dns.resolver' >/dev/null 2>&1 || need+=(python3-dkim)
+command -v opendkim-testmsg >/dev/null 2>&1 || need+=(opendkim-tools)
+# Virus and spam scanning (Điều 4.2e, R4.1, R4.2): the tests start a private clamd
+# and rspamd through scripts/services/*.sh, offline, with test signatures only.
+if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
+  need+=(clamav-daemon clamdscan)
+fi
+[ -f /usr/share/clamav-testfiles/clam.exe ] || need+=(clamav-testfiles)
+command -v rspamd >/dev/null 2>&1 || need+=(rspamd)
+# Bayes learning (moving mail into or out of Junk) keeps its statistics in Redis.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${need[*]}"

@@ -167,6 +167,10 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}
 	a.Dir = &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
 	a.Notify = &notify.Notifier{Deliverer: a.Deliver, Clock: clk, Domain: cfg.Domains[0], Logger: log}
+	if a.Deliver.Filter, err = a.newFilter(); err != nil {
+		return nil, err
+	}
+	a.Deliver.OnHeld = a.onHeld
 	a.Deliver.Quota = &quota.Watcher{Store: st, Notify: a.Notify, Thresholds: quota.DefaultThresholds(), Logger: log}
 	cal, err := workdays.Shipped()
 	if err != nil {
@@ -205,6 +209,7 @@ func (a *App) Start(ctx context.Context) error {
 		WriteTimeout:    a.Cfg.SMTP.WriteTimeout.Duration,
 		TLSConfig:       tlsCfg,
 	}, a.Store, a.Auth, a.Deliver, a.Clock, a.Log.With("service", "smtp"), a.Metrics)
+	a.smtp.OnInfected = a.onInfected
 
 	a.pop3 = &pop3.Server{
 		Backend: &pop3d.Backend{Store: a.Store, Auth: a.Auth, OnAuth: func(err error) {

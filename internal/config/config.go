@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"govmail/internal/contentpolicy"
 )
 
 // Config is the whole of govmail.toml.
@@ -31,11 +33,12 @@ type Config struct {
 	// DataDir holds the database, blobs and generated certificates.
 	DataDir string `toml:"data_dir"`
 
-	Listen Listeners `toml:"listen"`
-	TLS    TLS       `toml:"tls"`
-	SMTP   SMTP      `toml:"smtp"`
-	Policy Policy    `toml:"policy"`
-	Log    Log       `toml:"log"`
+	Listen   Listeners `toml:"listen"`
+	TLS      TLS       `toml:"tls"`
+	SMTP     SMTP      `toml:"smtp"`
+	Policy   Policy    `toml:"policy"`
+	Security Security  `toml:"security"`
+	Log      Log       `toml:"log"`
 }
 
 // Listeners lists the addresses of every service; an empty list disables it.
@@ -73,6 +76,22 @@ type Policy struct {
 	QuotaBytes int64 `toml:"quota_bytes"` // R11.4: 2 GB
 	// LogRetentionMonths: R11.3, at least 6.
 	LogRetentionMonths int `toml:"log_retention_months"`
+}
+
+// Security configures the content checks of Điều 4.
+type Security struct {
+	// Clamd is clamd's address ("unix:/path" or "host:port"). Empty: Debian's
+	// socket when it exists; "off": no virus scanning (R4.1 not enforced; warned).
+	Clamd string `toml:"clamd"`
+	// RspamdURL is rspamd's scanner (http://127.0.0.1:11333); empty: no spam check.
+	RspamdURL        string  `toml:"rspamd_url"`
+	RspamdController string  `toml:"rspamd_controller"`
+	RspamdPassword   string  `toml:"rspamd_password"`
+	JunkScore        float64 `toml:"junk_score"`
+	RejectScore      float64 `toml:"reject_score"`
+	SpamFailOpen     bool    `toml:"spam_fail_open"`
+	// ContentPolicy is the prohibited-use policy of R4.2–R4.3.
+	ContentPolicy contentpolicy.Config `toml:"content_policy"`
 }
 
 // Log configures slog.
@@ -130,7 +149,8 @@ func Defaults(dataDir string) Config {
 			QuotaBytes:         2147483648,
 			LogRetentionMonths: 6,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Security: Security{JunkScore: 6, RejectScore: 15, SpamFailOpen: true, ContentPolicy: contentpolicy.DefaultConfig()},
+		Log:      Log{Level: "info", Format: "text"},
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"govmail/internal/clock"
+	"govmail/internal/contentpolicy"
+	"govmail/internal/filter"
 	"govmail/internal/mailparse"
 	"govmail/internal/store"
 	"govmail/internal/textfold"
@@ -55,6 +57,11 @@ type Deliverer struct {
 	Hostname string
 	// Quota, when set, is told of usage changes and quota refusals (R11.6).
 	Quota QuotaWatcher
+	// Filter, when set, checks every message before it is stored (Điều 4).
+	Filter *filter.Filter
+	// OnHeld is told of each recipient whose copy was held in quarantine, so the
+	// user can be told why (R4.2).
+	OnHeld func(ctx context.Context, r Recipient, v contentpolicy.Verdict)
 }
 
 // QuotaWatcher sends the quota warnings of R11.6 (internal/quota).
@@ -115,20 +122,54 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 	if _, err := msg.ReadFrom(body); err != nil {
 		return nil, fmt.Errorf("read message: %w", err)
 	}
+	var dec *filter.Decision
+	if d.Filter != nil && env.Proto != "LOCAL" {
+		rcpts := make([]string, len(env.Recipients))
+		for i, r := range env.Recipients {
+			rcpts[i] = r.Address
+		}
+		var err error
+		dec, err = d.Filter.Check(ctx, filter.Input{Direction: env.Direction, ClientIP: env.ClientIP, Helo: env.ClientHelo,
+			From: env.From, Rcpts: rcpts, AuthUser: env.AuthUser, Raw: msg.Bytes()})
+		if err != nil {
+			return nil, fmt.Errorf("content check: %w", err)
+		}
+	}
 	var buf bytes.Buffer
 	buf.Grow(msg.Len() + 512)
 	d.writeTrace(&buf, env, now)
 	if env.Sender != "" && mailparse.HeaderValue(msg.Bytes(), "Sender") == nil {
 		fmt.Fprintf(&buf, "Sender: <%s>\r\n", env.Sender)
 	}
+	if dec != nil {
+		buf.WriteString(dec.Headers)
+	}
 	buf.Write(msg.Bytes())
 	raw := buf.Bytes()
 	nm, p := Prepare(raw, now)
 	targets := make([]store.DeliveryTarget, len(env.Recipients))
+	var held []int
 	for i, r := range env.Recipients {
+		status, errText, create := "", "", false
+		if dec != nil {
+			v := dec.Policy
+			if v.Category != contentpolicy.CategoryNone && v.Category != "" {
+				v = d.Filter.ForUnit(dec, env.From, d.unitOf(ctx, r.AccountID))
+			}
+			switch {
+			case v.Held():
+				// R4.2, R4.3: held out of the inbox; the user is told why.
+				r.Mailbox, create, status = filter.QuarantineFolder, true, store.LogQuarantined
+				errText = "policy " + string(v.Category) + " " + v.Service
+				held = append(held, i)
+			case dec.Junk && r.Mailbox == "":
+				r.Mailbox = "Junk"
+			}
+		}
 		targets[i] = store.DeliveryTarget{
 			AccountID:   r.AccountID,
 			Mailbox:     r.Mailbox,
+			Create:      create,
 			IgnoreQuota: r.QuotaChecked,
 			Log: &store.LogEntry{
 				Time:         now,
@@ -141,6 +182,8 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 				Size:         int64(len(raw)),
 				MessageID:    p.MessageID,
 				AuthUser:     env.AuthUser,
+				Status:       status,
+				Error:        errText,
 			},
 		}
 	}
@@ -149,7 +192,34 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 		return nil, fmt.Errorf("deliver: %w", err)
 	}
 	d.quotaCheck(env, out)
+	if d.OnHeld != nil {
+		for _, i := range held {
+			if out[i].Err == nil {
+				d.OnHeld(ctx, env.Recipients[i], dec.Policy)
+			}
+		}
+	}
 	return &Result{Outcomes: out, Size: int64(len(raw))}, nil
+}
+
+// unitOf is the local part of the recipient's top-level unit, the key of the
+// per-unit allow-lists; "" when it has none. Only called when a policy matched.
+func (d *Deliverer) unitOf(ctx context.Context, accountID int64) string {
+	if d.Filter == nil || d.Filter.Policy == nil {
+		return ""
+	}
+	a, err := d.Store.AccountByID(ctx, accountID)
+	if err != nil || a.UnitID == 0 {
+		return ""
+	}
+	u, err := d.Store.UnitByID(ctx, a.UnitID)
+	for i := 0; err == nil && u.ParentID != 0 && i < 16; i++ {
+		u, err = d.Store.UnitByID(ctx, u.ParentID)
+	}
+	if err != nil {
+		return ""
+	}
+	return u.LocalPart
 }
 
 // Prepare parses raw once and builds what the store keeps beside the body: the

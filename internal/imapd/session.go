@@ -13,6 +13,7 @@ import (
 
 	"govmail/internal/auth"
 	"govmail/internal/delivery"
+	"govmail/internal/filter"
 	"govmail/internal/store"
 )
 
@@ -275,6 +276,7 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	if err != nil {
 		return s.fail("list", err)
 	}
+	mbs = slices.DeleteFunc(mbs, func(m store.Mailbox) bool { return filter.IsHidden(m.Name) })
 	mbs = append(mbs, shared...)
 	entries := make(map[string]*listEntry, len(mbs))
 	for i := range mbs {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"govmail/internal/filter"
 	"govmail/internal/store"
 )
 
@@ -26,6 +27,10 @@ type target struct {
 // use, so that a removed delegation stops at once).
 func (s *session) resolve(name string) (target, error) {
 	name = canonName(name)
+	if filter.IsHidden(name) {
+		// The quarantine is the operators' (R4.2): users neither see nor make it.
+		return target{}, fmt.Errorf("%q: %w", name, store.ErrNotFound)
+	}
 	rest, ok := strings.CutPrefix(name, sharedRoot+string(delim))
 	if !ok {
 		if name == sharedRoot {
@@ -40,7 +45,7 @@ func (s *session) resolve(name string) (target, error) {
 	}
 	for _, u := range units {
 		if localPart(u.Address) == lp {
-			if folder == "" {
+			if folder == "" || filter.IsHidden(folder) {
 				return target{}, fmt.Errorf("%q: %w", name, store.ErrNotFound)
 			}
 			return target{accountID: u.ID, folder: canonName(folder), prefix: sharedRoot + string(delim) + lp + string(delim)}, nil
@@ -107,6 +112,9 @@ func (s *session) sharedMailboxes() ([]store.Mailbox, error) {
 			return nil, err
 		}
 		for _, mb := range mbs {
+			if filter.IsHidden(mb.Name) {
+				continue
+			}
 			mb.Name = sharedRoot + string(delim) + localPart(u.Address) + string(delim) + mb.Name
 			out = append(out, mb)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"govmail/internal/auth"
+	"govmail/internal/filter"
 )
 
 // Every SMTP reply govmail gives for a policy decision is made here, so that the
@@ -87,7 +88,20 @@ func authResult(err error) string {
 // dataReply maps a failed DATA to its reply; nothing was stored in every case.
 func dataReply(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
+	var ve *filter.VirusError
+	var spam *filter.SpamError
 	switch {
+	case errors.As(err, &ve):
+		return reply(554, 5, 7, 1, fmt.Sprintf("Virus found: %s / Thư chứa virus: %s", ve.Signature, ve.Signature))
+	case errors.As(err, &spam):
+		return reply(554, 5, 7, 1, "Message refused as spam: "+spam.Reason+" / Thư bị từ chối vì là thư rác")
+	case errors.Is(err, filter.ErrScannerUnavailable):
+		// R4.1: never accepted unscanned; the sender's server retries.
+		return reply(451, 4, 7, 1, "Virus scanner unavailable, try again later / Hệ thống quét virus tạm ngừng, vui lòng gửi lại sau")
+	case errors.Is(err, filter.ErrSpamDefer):
+		return reply(451, 4, 7, 1, "Spam check unavailable, try again later")
+	case errors.Is(err, filter.ErrTooBigToScan):
+		return reply(552, 5, 3, 4, "Message too big to scan / Thư quá lớn để quét virus")
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		return reply(552, 5, 3, 4, "Message too big for this server / Thư vượt quá dung lượng cho phép")
 	case errors.Is(err, smtp.ErrTooLongLine):

@@ -24,6 +24,7 @@ import (
 	"govmail/internal/auth"
 	"govmail/internal/clock"
 	"govmail/internal/delivery"
+	"govmail/internal/filter"
 	"govmail/internal/metrics"
 	"govmail/internal/sasllogin"
 	"govmail/internal/store"
@@ -76,6 +77,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	servers []*smtp.Server
+
+	// OnInfected is told when a local account submits an infected message:
+	// Điều 8.2b locks it and tells its unit's security contact.
+	OnInfected func(ctx context.Context, a *store.Account, signature string)
 }
 
 // New makes a Server.
@@ -369,6 +374,10 @@ func (ss *session) Data(r io.Reader) error {
 			for _, rc := range ss.rcpts {
 				ss.logRefusal(rc.Address, rep)
 			}
+		}
+		var ve *filter.VirusError
+		if errors.As(err, &ve) && ss.account != nil && ss.s.OnInfected != nil {
+			ss.s.OnInfected(ss.ctx, ss.account, ve.Signature)
 		}
 		if rep.Code == 451 && rep.EnhancedCode != (smtp.EnhancedCode{4, 4, 2}) {
 			ss.s.log.Error("delivery failed", "from", ss.from, "err", err)

@@ -161,11 +161,15 @@ type DeliveryTarget struct {
 	AccountID int64
 	Mailbox   string // "" means INBOX
 	Flags     []string
+	// Create makes Mailbox when it does not exist (the hidden quarantine folder);
+	// otherwise a missing folder falls back to INBOX.
+	Create bool
 	// IgnoreQuota stores even over quota: used for a recipient whose quota was
 	// checked when it was accepted, so that an acknowledged message is never lost.
 	IgnoreQuota bool
 	// Log, when set, is written in the same transaction with its Status and Error
-	// filled from the outcome.
+	// filled from the outcome (a preset Status, e.g. quarantined, is kept when
+	// the message is stored).
 	Log *LogEntry
 }
 

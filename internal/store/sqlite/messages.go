@@ -195,6 +195,14 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 			err := tx.QueryRow(`SELECT a.used_bytes, a.quota_bytes, a.state, m.id FROM accounts a JOIN mailboxes m ON m.account_id = a.id
 				WHERE a.id = ? AND m.name = ?`, t.AccountID, canonName(mbName)).Scan(&used, &quota, &state, &o.MailboxID)
 			switch {
+			case errors.Is(err, sql.ErrNoRows) && mbName != "INBOX" && t.Create:
+				err = tx.QueryRow(`SELECT used_bytes, quota_bytes, state FROM accounts WHERE id = ?`, t.AccountID).Scan(&used, &quota, &state)
+				if err == nil && state != string(store.StateRevoked) {
+					var mb *store.Mailbox
+					if mb, err = s.insertMailbox(tx, t.AccountID, canonName(mbName), ""); err == nil {
+						o.MailboxID = mb.ID
+					}
+				}
 			case errors.Is(err, sql.ErrNoRows) && mbName != "INBOX":
 				// A filter named a folder the user removed: INBOX rather than a loss.
 				err = tx.QueryRow(`SELECT a.used_bytes, a.quota_bytes, a.state, m.id FROM accounts a JOIN mailboxes m ON m.account_id = a.id
@@ -223,7 +231,9 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 			if t.Log != nil {
 				e := *t.Log
 				if o.Err == nil {
-					e.Status = store.LogDelivered
+					if e.Status == "" {
+						e.Status = store.LogDelivered
+					}
 				} else {
 					e.Status = store.LogRefused
 					e.Error = o.Err.Error()

@@ -114,6 +114,7 @@ type App struct {
 	Addrs map[string][]string
 	// NoJobs keeps Start from running the daily jobs (tests run them by hand).
 	NoJobs bool
+	ctx    context.Context // Start's: background workers stop with it
 }
 
 type closer interface{ Close() error }
@@ -185,6 +186,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 // Start opens every configured listener and serves in the background; with
 // jobs set it also runs the daily jobs until ctx ends.
 func (a *App) Start(ctx context.Context) error {
+	a.ctx = ctx
 	certFile, keyFile := CertFiles(a.Cfg)
 	if a.Cfg.TLS.CertFile == "" {
 		if created, err := tlsutil.EnsureSelfSigned(certFile, keyFile, a.Cfg.Hostname); err != nil {

@@ -3,8 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 
 	"github.com/emersion/go-sasl"
 
@@ -158,4 +162,51 @@ func TestSpamToJunkR4_2(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("Junk holds %d, want the shouting message", len(msgs))
 	}
+}
+
+// R4.2: moving a message into Junk over IMAP teaches rspamd (learn_spam).
+func TestJunkMoveTeachesR4_2(t *testing.T) {
+	rs := testutil.StartRspamdDaemon(t, testutil.RspamdOptions{})
+	if !rs.Bayes {
+		t.Skip("redis-server not installed: rspamd keeps no Bayes lessons (scripts/test.sh installs it)")
+	}
+	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) {
+		c.Security.Clamd = "off"
+		c.Security.RspamdURL = rs.URL
+		c.Security.RspamdController = rs.ControllerURL
+		c.Security.RspamdPassword = rs.Password
+	}})
+	a := s.AddAccount(t, "learn.skhcn@sonla.gov.vn", pw)
+	msg := "From: =?UTF-8?B?VsSDbiBwaMOybmc=?= <vp@example.org>\r\nSubject: Quang cao\r\nDate: Fri, 27 Nov 2026 09:00:00 +0700\r\nMessage-ID: <learn1@example.org>\r\n\r\n" + strings.Repeat("Mua ngay hom nay san pham khuyen mai giam gia cuc soc chi co tai cua hang chung toi. ", 8) + "\r\n"
+	if err := sendPlain(s.Addr("smtp"), "vp@example.org", a.Address, msg); err != nil {
+		t.Fatal(err)
+	}
+	c := imapLogin(t, s, a.Address, nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Move(imap.SeqSetNum(1), "Junk").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "rspamd to learn the message", func() bool {
+		return rspamdLearned(t, rs.ControllerURL, rs.Password) > 0
+	})
+}
+
+// rspamdLearned reads the number of learned messages from the controller's /stat.
+func rspamdLearned(t *testing.T, controller, password string) int {
+	req, _ := http.NewRequest("GET", controller+"/stat", nil)
+	if password != "" {
+		req.Header.Set("Password", password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Learned int `json:"learned"`
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	return st.Learned
 }

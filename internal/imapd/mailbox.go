@@ -220,6 +220,7 @@ type view struct {
 	id        int64 // the mailbox; kept across RENAME
 	accountID int64 // its owner: the user, or a unit mailbox they are a delegate of
 	readOnly  bool
+	special   string      // special-use of the mailbox (\Junk matters for learning)
 	searchRes imap.UIDSet // SEARCHRES ($), RFC 5182
 }
 

@@ -77,7 +77,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		// \* : clients may create keywords ($Forwarded, $Junk, labels).
 		data.PermanentFlags = append(systemFlags(), imap.FlagWildcard)
 	}
-	v := &view{box: box, st: st, id: mb.ID, accountID: t.accountID, readOnly: options.ReadOnly}
+	v := &view{box: box, st: st, id: mb.ID, accountID: t.accountID, readOnly: options.ReadOnly, special: mb.SpecialUse}
 	s.mu.Lock()
 	s.sel = v
 	s.mu.Unlock()
@@ -184,6 +184,7 @@ func (s *session) Copy(set imap.NumSet, dest string) (*imap.CopyData, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
+	s.teach(v, refUIDs(refs), dst)
 	pairs, err := s.srv.store.Copy(s.srv.ctx, v.id, refUIDs(refs), dst.ID)
 	if err != nil {
 		return nil, s.fail("copy", err)
@@ -206,6 +207,7 @@ func (s *session) Move(w *imapserver.MoveWriter, set imap.NumSet, dest string) e
 	if len(refs) == 0 {
 		return nil
 	}
+	s.teach(v, refUIDs(refs), dst)
 	pairs, err := s.srv.store.Move(s.srv.ctx, v.id, refUIDs(refs), dst.ID)
 	if err != nil {
 		return s.fail("move", err)
@@ -232,4 +234,30 @@ func copyData(uidValidity uint32, pairs []store.UIDPair) *imap.CopyData {
 
 func hasFlag(flags []string, f imap.Flag) bool {
 	return slices.ContainsFunc(flags, func(x string) bool { return strings.EqualFold(x, string(f)) })
+}
+
+// teach hands messages moving into or out of Junk to the spam filter (R4.2);
+// it reads the bodies before a MOVE removes them.
+func (s *session) teach(v *view, uids []uint32, dst *store.Mailbox) {
+	if s.srv.learn == nil || v.id == dst.ID {
+		return
+	}
+	var spam bool
+	switch {
+	case dst.SpecialUse == store.SpecialJunk && v.special != store.SpecialJunk:
+		spam = true
+	case v.special == store.SpecialJunk && dst.SpecialUse != store.SpecialJunk && dst.SpecialUse != store.SpecialTrash:
+		spam = false
+	default:
+		return
+	}
+	msgs, err := s.srv.store.MessagesByUID(s.srv.ctx, v.id, uids, false)
+	if err != nil {
+		return
+	}
+	for _, m := range msgs {
+		if raw, err := s.srv.store.ReadBlob(s.srv.ctx, m.BlobID); err == nil {
+			s.srv.learn(raw, spam)
+		}
+	}
 }

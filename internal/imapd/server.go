@@ -53,6 +53,10 @@ type Options struct {
 	InsecureAuth bool
 	// Clock dates APPENDed messages that carry no date; nil means the wall clock.
 	Clock clock.Clock
+	// Learn, when set, is given each message a user moves or copies into Junk
+	// (spam) or out of Junk to anywhere but Trash (ham), to teach the spam
+	// filter (R4.2). It must not block.
+	Learn func(raw []byte, spam bool)
 }
 
 // Server is an IMAP server over a store. Create it with New.
@@ -62,6 +66,7 @@ type Server struct {
 	log         *slog.Logger
 	clock       clock.Clock
 	appendLimit uint32
+	learn       func(raw []byte, spam bool)
 	tlsConfig   *tls.Config
 	imap        *imapserver.Server
 	boxes       *registry
@@ -95,6 +100,7 @@ func New(opts Options) (*Server, error) {
 		log:         opts.Logger,
 		clock:       opts.Clock,
 		appendLimit: opts.AppendLimit,
+		learn:       opts.Learn,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -73,6 +73,10 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		switch args[0] {
 		case "request":
 			return cmdRequest(ctx, args[1:], stdout, stderr)
+		case "queue":
+			return cmdAdminQueue(ctx, args[1:], stdout, stderr)
+		case "dns":
+			return cmdAdminDNS(ctx, args[1:], stdout, stderr)
 		case "delegate":
 			return cmdDelegate(ctx, args[1:], stdout, stderr)
 		case "jobs":

@@ -35,6 +35,8 @@ Usage:
   govmail admin request list [--state received] | show ID | carry ID | reject ID --reason "…"
   govmail admin delegate grant|remove UNIT-MAILBOX PERSON
   govmail admin log search [--address A] [--ip IP] [--status S] [--since D] [--until D] [--csv]
+  govmail admin queue list|retry|hold|drop …     the outbound queue
+  govmail admin dns [DOMAIN] [--ip4 A] [--ip6 A] [--rotate|--retire]   DNS records to publish (MX, SPF, DKIM, DMARC, MTA-STS)
   govmail admin jobs                            run the daily jobs now (idempotent)
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory

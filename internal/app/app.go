@@ -25,13 +25,17 @@ import (
 	"govmail/internal/config"
 	"govmail/internal/delivery"
 	"govmail/internal/directory"
+	"govmail/internal/imapd"
 	"govmail/internal/lifecycle"
+	"govmail/internal/mailauth"
 	"govmail/internal/metrics"
 	"govmail/internal/notify"
 	"govmail/internal/password"
 	"govmail/internal/pop3"
 	"govmail/internal/pop3d"
+	"govmail/internal/queue"
 	"govmail/internal/quota"
+	"govmail/internal/sendlimit"
 	"govmail/internal/smtpd"
 	"govmail/internal/store"
 	"govmail/internal/store/sqlite"
@@ -115,6 +119,11 @@ type App struct {
 	// NoJobs keeps Start from running the daily jobs (tests run them by hand).
 	NoJobs bool
 	ctx    context.Context // Start's: background workers stop with it
+
+	queue     *queue.Queue
+	queueStop func(wait context.Context)
+	mailAuth  *mailauth.Checker
+	limits    *sendlimit.Limiter
 }
 
 type closer interface{ Close() error }
@@ -180,6 +189,9 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	a.Life = &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Notify: a.Notify, Directory: a.Dir,
 		Policy: lifecycle.DefaultPolicy(), Passwords: pol, Logger: log.With("component", "lifecycle"),
 		WebURL: cfg.WebURL, Support: cfg.Support}
+	if err := a.newOutbound(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -212,6 +224,11 @@ func (a *App) Start(ctx context.Context) error {
 		TLSConfig:       tlsCfg,
 	}, a.Store, a.Auth, a.Deliver, a.Clock, a.Log.With("service", "smtp"), a.Metrics)
 	a.smtp.OnInfected = a.onInfected
+	a.smtp.Queue = a.queue
+	a.smtp.MailAuth = a.mailAuth
+	a.smtp.DMARCEnforce = a.Cfg.Inbound.DMARCEnforce
+	a.smtp.Limits = a.limits
+	a.smtp.OnLimit = a.onLimit
 
 	a.pop3 = &pop3.Server{
 		Backend: &pop3d.Backend{Store: a.Store, Auth: a.Auth, OnAuth: func(err error) {
@@ -278,7 +295,7 @@ func (a *App) Start(ctx context.Context) error {
 			a.Addrs[s.name] = append(a.Addrs[s.name], ln.Addr().String())
 			a.mu.Unlock()
 			go func(name string, ln net.Listener, serve func(net.Listener) error) {
-				if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, pop3.ErrServerClosed) {
+				if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, pop3.ErrServerClosed) && !errors.Is(err, imapd.ErrServerClosed) {
 					a.Log.Error("listener stopped", "service", name, "addr", ln.Addr().String(), "err", err)
 				}
 			}(s.name, ln, s.serve)
@@ -288,6 +305,7 @@ func (a *App) Start(ctx context.Context) error {
 			return fmt.Errorf("%s: no address could be opened: %w", s.name, firstErr)
 		}
 	}
+	a.runQueue(ctx)
 	if a.Cfg.DailyJobsAt != "" && !a.NoJobs {
 		go a.runDailyJobs(ctx)
 	}
@@ -309,6 +327,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.imap != nil {
 		errs = append(errs, a.imap.Close())
+	}
+	if a.queueStop != nil {
+		a.queueStop(ctx)
 	}
 	a.mu.Lock()
 	for _, ln := range a.listeners {

@@ -62,6 +62,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg := config.Defaults(dir)
+	cfg.DNS = "127.0.0.1:9" // loopback only: lookups fail at once
 	one := []string{"127.0.0.1:0"}
 	cfg.Listen = config.Listeners{SMTP: one, IMAP: one, HTTP: one}
 	cfg.Log.Level = "warn"

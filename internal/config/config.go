@@ -38,7 +38,13 @@ type Config struct {
 	SMTP     SMTP      `toml:"smtp"`
 	Policy   Policy    `toml:"policy"`
 	Security Security  `toml:"security"`
+	Outbound Outbound  `toml:"outbound"`
+	Limits   Limits    `toml:"limits"`
+	Inbound  Inbound   `toml:"inbound"`
 	Log      Log       `toml:"log"`
+	// DNS is the resolver used for MX, SPF, DKIM, DMARC and MTA-STS lookups
+	// ("host:port"); empty means the system's.
+	DNS string `toml:"dns"`
 }
 
 // Listeners lists the addresses of every service; an empty list disables it.
@@ -92,6 +98,38 @@ type Security struct {
 	SpamFailOpen     bool    `toml:"spam_fail_open"`
 	// ContentPolicy is the prohibited-use policy of R4.2–R4.3.
 	ContentPolicy contentpolicy.Config `toml:"content_policy"`
+}
+
+// Outbound configures the queue of mail to other domains.
+type Outbound struct {
+	Enabled        bool     `toml:"enabled"`
+	Workers        int      `toml:"workers"`
+	PerDomain      int      `toml:"per_domain"`
+	Lifetime       Duration `toml:"lifetime"`     // retried for 5 days, then bounced
+	DelayNotice    Duration `toml:"delay_notice"` // the sender is told after 4 hours
+	BackoffMin     Duration `toml:"backoff_min"`
+	BackoffMax     Duration `toml:"backoff_max"`
+	Port           int      `toml:"port"` // remote SMTP port (25)
+	MTASTS         bool     `toml:"mta_sts"`
+	Smarthost      string   `toml:"smarthost"` // host:port of the province's gateway, if any
+	SmarthostUser  string   `toml:"smarthost_user"`
+	SmarthostPass  string   `toml:"smarthost_password"`
+	SmarthostTLS   bool     `toml:"smarthost_implicit_tls"`
+	DKIMSelectorOn bool     `toml:"dkim"` // sign outbound mail (keys under data/dkim)
+}
+
+// Limits are the sending limits against a compromised account (R17.2, Điều 8.2b).
+type Limits struct {
+	MessagesPerHour  int `toml:"messages_per_hour"`
+	RecipientsPerDay int `toml:"recipients_per_day"`
+}
+
+// Inbound configures the checks of mail from other domains.
+type Inbound struct {
+	// CheckAuth verifies SPF, DKIM and DMARC and writes Authentication-Results.
+	CheckAuth bool `toml:"check_auth"`
+	// DMARCEnforce refuses p=reject failures and files p=quarantine in Junk.
+	DMARCEnforce bool `toml:"dmarc_enforce"`
 }
 
 // Log configures slog.
@@ -149,6 +187,10 @@ func Defaults(dataDir string) Config {
 			QuotaBytes:         2147483648,
 			LogRetentionMonths: 6,
 		},
+		Outbound: Outbound{Enabled: true, Workers: 8, PerDomain: 2, Lifetime: Duration{120 * time.Hour}, DelayNotice: Duration{4 * time.Hour},
+			BackoffMin: Duration{5 * time.Minute}, BackoffMax: Duration{2 * time.Hour}, Port: 25, MTASTS: true, DKIMSelectorOn: true},
+		Limits:   Limits{MessagesPerHour: 100, RecipientsPerDay: 500},
+		Inbound:  Inbound{CheckAuth: true, DMARCEnforce: true},
 		Security: Security{JunkScore: 6, RejectScore: 15, SpamFailOpen: true, ContentPolicy: contentpolicy.DefaultConfig()},
 		Log:      Log{Level: "info", Format: "text"},
 	}
@@ -194,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if c.Policy.LogRetentionMonths < 6 {
 		errs = append(errs, fmt.Errorf("policy.log_retention_months = %d: Điều 11.1 requires at least 6 months", c.Policy.LogRetentionMonths))
+	}
+	if c.Outbound.DelayNotice.Duration >= c.Outbound.Lifetime.Duration {
+		errs = append(errs, errors.New("outbound.delay_notice must be shorter than outbound.lifetime"))
 	}
 	if _, err := time.Parse("15:04", c.DailyJobsAt); err != nil {
 		errs = append(errs, fmt.Errorf("daily_jobs_at = %q: want HH:MM", c.DailyJobsAt))

@@ -44,6 +44,9 @@ type Envelope struct {
 	Direction  string // in, internal
 	AuthUser   string
 	TLS        string // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"; "" without TLS
+	// Scanned says the content checks already ran on this message (smtpd scans
+	// once when a message goes both out and to local mailboxes).
+	Scanned bool
 	// Sender, when set, is the delegate who sent as a unit mailbox: a Sender
 	// header naming them is added unless the message has one (R9.2).
 	Sender string
@@ -123,7 +126,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 		return nil, fmt.Errorf("read message: %w", err)
 	}
 	var dec *filter.Decision
-	if d.Filter != nil && env.Proto != "LOCAL" {
+	if d.Filter != nil && env.Proto != "LOCAL" && !env.Scanned {
 		rcpts := make([]string, len(env.Recipients))
 		for i, r := range env.Recipients {
 			rcpts[i] = r.Address

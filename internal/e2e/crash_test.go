@@ -85,6 +85,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	cfg := config.Defaults(dir)
+	cfg.DNS = "127.0.0.1:9" // loopback only: lookups fail at once
 	one := []string{"127.0.0.1:0"}
 	cfg.Listen = config.Listeners{SMTP: one, HTTP: one}
 	cfgPath := filepath.Join(dir, "govmail.toml")

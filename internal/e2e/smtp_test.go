@@ -302,8 +302,8 @@ func TestSubmission(t *testing.T) {
 	if err := c.Mail(a.Address, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("friend@example.org", nil); codeOf(err) != 550 || enhOf(err) != "5.7.1" || !strings.Contains(err.Error(), "not enabled") {
-		t.Errorf("remote recipient: %v", err)
+	if err := c.Rcpt("friend@example.org", nil); err != nil {
+		t.Errorf("remote recipient on submission (queued): %v", err)
 	}
 	if err := c.Rcpt(b.Address, nil); err != nil {
 		t.Fatal(err)

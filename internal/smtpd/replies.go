@@ -115,3 +115,8 @@ func dataReply(err error) *smtp.SMTPError {
 	}
 	return errTemporary
 }
+
+// errDMARCReject refuses mail whose From domain publishes p=reject and fails.
+func errDMARCReject(domain string) *smtp.SMTPError {
+	return reply(550, 5, 7, 1, fmt.Sprintf("Message rejected by the DMARC policy of %s / Thư bị từ chối theo chính sách DMARC của %s", domain, domain))
+}

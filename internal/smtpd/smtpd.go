@@ -6,6 +6,7 @@
 package smtpd
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -25,8 +26,11 @@ import (
 	"govmail/internal/clock"
 	"govmail/internal/delivery"
 	"govmail/internal/filter"
+	"govmail/internal/mailauth"
 	"govmail/internal/metrics"
+	"govmail/internal/queue"
 	"govmail/internal/sasllogin"
+	"govmail/internal/sendlimit"
 	"govmail/internal/store"
 )
 
@@ -81,6 +85,14 @@ type Server struct {
 	// OnInfected is told when a local account submits an infected message:
 	// Điều 8.2b locks it and tells its unit's security contact.
 	OnInfected func(ctx context.Context, a *store.Account, signature string)
+	// Queue takes submitted mail for other domains; nil refuses it honestly.
+	Queue *queue.Queue
+	// MailAuth verifies SPF, DKIM and DMARC of mail arriving on the MX port.
+	MailAuth     *mailauth.Checker
+	DMARCEnforce bool
+	// Limits and OnLimit enforce the sending limits of R17.2 (Điều 8.2b).
+	Limits  *sendlimit.Limiter
+	OnLimit func(ctx context.Context, a *store.Account, evidence string)
 }
 
 // New makes a Server.
@@ -156,6 +168,8 @@ type session struct {
 	size    int64
 	utf8    bool
 	rcpts   []delivery.Recipient
+	remote  []queue.Recipient // submitted mail for other domains
+	opts    *smtp.MailOptions
 }
 
 func (s *Server) newSession(c *smtp.Conn, mode Mode) *session {
@@ -172,7 +186,7 @@ func (s *Server) newSession(c *smtp.Conn, mode Mode) *session {
 }
 
 func (ss *session) Reset() {
-	ss.from, ss.hasFrom, ss.size, ss.utf8, ss.rcpts, ss.sendAs = "", false, 0, false, nil, nil
+	ss.from, ss.hasFrom, ss.size, ss.utf8, ss.rcpts, ss.sendAs, ss.remote, ss.opts = "", false, 0, false, nil, nil, nil, nil
 }
 
 func (ss *session) Logout() error {
@@ -228,6 +242,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts != nil {
 		ss.size = opts.Size
 		ss.utf8 = opts.UTF8
+		ss.opts = opts
 	}
 	from = strings.TrimSpace(from)
 	if ss.mode != ModeMX {
@@ -261,10 +276,26 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	if !ss.isLocalDomain(domain) {
 		var e *smtp.SMTPError
-		if ss.mode == ModeMX {
+		switch {
+		case ss.mode == ModeMX:
 			e = errRelayDenied(to)
-		} else {
+		case ss.s.Queue == nil:
 			e = errOutboundDisabled(to)
+		default:
+			if len(ss.rcpts)+len(ss.remote) >= ss.s.cfg.MaxRecipients {
+				return reply(452, 4, 5, 3, "Too many recipients")
+			}
+			r := queue.Recipient{Address: local + "@" + domain}
+			if opts != nil {
+				for _, n := range opts.Notify {
+					r.Notify = strings.TrimPrefix(r.Notify+","+string(n), ",")
+				}
+				if opts.OriginalRecipient != "" {
+					r.ORcpt = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+				}
+			}
+			ss.remote = append(ss.remote, r)
+			return nil
 		}
 		ss.logRefusal(to, e)
 		return e
@@ -346,6 +377,10 @@ func (ss *session) isLocalDomain(d string) bool {
 
 func (ss *session) Data(r io.Reader) error {
 	start := time.Now()
+	raw, err := io.ReadAll(&crlfChecker{r: r})
+	if err != nil {
+		return ss.refused(err)
+	}
 	env := &delivery.Envelope{
 		From:       ss.from,
 		Recipients: ss.rcpts,
@@ -361,31 +396,58 @@ func (ss *session) Data(r io.Reader) error {
 	if cs, ok := ss.c.TLSConnectionState(); ok {
 		env.TLS = tls.VersionName(cs.Version) + " " + tls.CipherSuiteName(cs.CipherSuite)
 	}
-	var body io.Reader = &crlfChecker{r: r}
 	if ss.sendAs != nil && ss.sendAs.ID != ss.account.ID {
 		// R9.2: mail sent as a unit mailbox names the delegate who sent it.
 		env.AuthUser = ss.account.Address + " (for " + ss.sendAs.Address + ")"
 		env.Sender = ss.account.Address
 	}
+	if ss.mode == ModeMX && ss.s.MailAuth != nil {
+		res := ss.s.MailAuth.Check(ss.ctx, mailauth.Input{IP: net.ParseIP(ss.ip), Helo: ss.c.Hostname(), MailFrom: ss.from, Message: raw})
+		if ss.s.DMARCEnforce {
+			switch res.Verdict {
+			case mailauth.Reject:
+				return ss.refused(errDMARCReject(res.FromDomain))
+			case mailauth.Quarantine:
+				for i := range env.Recipients {
+					if env.Recipients[i].Mailbox == "" {
+						env.Recipients[i].Mailbox = "Junk"
+					}
+				}
+			}
+		}
+		// Our verdict goes on top, above any the sender put there (N2: only
+		// trace and filter headers are added).
+		raw = append([]byte(res.Header), raw...)
+	}
+	if ss.mode != ModeMX {
+		if held, err := ss.checkLimits(raw, env); held || err != nil {
+			if err != nil {
+				return ss.refused(err)
+			}
+			return nil
+		}
+	}
+	if len(ss.remote) > 0 {
+		// R4.1: mail leaving is scanned too, once, before either path takes it.
+		if f := ss.s.deliverer.Filter; f != nil {
+			if _, err := f.Check(ss.ctx, filter.Input{Direction: "out", ClientIP: ss.ip, From: ss.from, AuthUser: env.AuthUser, Raw: raw}); err != nil {
+				return ss.refused(err)
+			}
+			env.Scanned = true
+		}
+		if _, err := ss.s.Queue.Submit(ss.ctx, ss.submission(raw, env, "")); err != nil {
+			return ss.refused(err)
+		}
+		ss.s.Queue.Wake()
+		if len(ss.rcpts) == 0 {
+			ss.s.log.Info("message queued", "from", ss.from, "rcpts", len(ss.remote), "ip", ss.ip)
+			return nil
+		}
+	}
+	var body io.Reader = bytes.NewReader(raw)
 	res, err := ss.s.deliverer.Deliver(ss.ctx, env, body)
 	if err != nil {
-		rep := dataReply(err)
-		if rep.Code >= 500 || rep.Code == 451 {
-			for _, rc := range ss.rcpts {
-				ss.logRefusal(rc.Address, rep)
-			}
-		}
-		var ve *filter.VirusError
-		if errors.As(err, &ve) && ss.account != nil && ss.s.OnInfected != nil {
-			ss.s.OnInfected(ss.ctx, ss.account, ve.Signature)
-		}
-		if rep.Code == 451 && rep.EnhancedCode != (smtp.EnhancedCode{4, 4, 2}) {
-			ss.s.log.Error("delivery failed", "from", ss.from, "err", err)
-			if ss.s.metrics != nil {
-				ss.s.metrics.Errors.WithLabelValues("delivery").Inc()
-			}
-		}
-		return rep
+		return ss.refused(err)
 	}
 	if ss.s.metrics != nil {
 		ss.s.metrics.DeliveryDur.Observe(time.Since(start).Seconds())
@@ -404,11 +466,72 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	ss.s.log.Info("message delivered", "from", ss.from, "rcpts", len(ss.rcpts), "delivered", delivered, "size", res.Size, "ip", ss.ip, "mode", ss.mode.String())
-	if delivered == 0 {
+	if delivered == 0 && len(ss.remote) == 0 {
 		// Every recipient went away between RCPT and DATA (revoked): say so.
 		return errNoSuchUser(ss.rcpts[0].Address)
 	}
 	return nil
+}
+
+// refused turns a failed DATA into its reply, logs it per recipient and, for an
+// infected submission, has the sender locked (Điều 8.2b).
+func (ss *session) refused(err error) error {
+	rep := dataReply(err)
+	if rep.Code >= 500 || rep.Code == 451 {
+		for _, rc := range ss.rcpts {
+			ss.logRefusal(rc.Address, rep)
+		}
+		for _, rc := range ss.remote {
+			ss.logRefusal(rc.Address, rep)
+		}
+	}
+	var ve *filter.VirusError
+	if errors.As(err, &ve) && ss.account != nil && ss.s.OnInfected != nil {
+		ss.s.OnInfected(ss.ctx, ss.account, ve.Signature)
+	}
+	if rep.Code == 451 && rep.EnhancedCode != (smtp.EnhancedCode{4, 4, 2}) {
+		ss.s.log.Error("delivery failed", "from", ss.from, "err", err)
+		if ss.s.metrics != nil {
+			ss.s.metrics.Errors.WithLabelValues("delivery").Inc()
+		}
+	}
+	return rep
+}
+
+// submission describes the transaction for the queue.
+func (ss *session) submission(raw []byte, env *delivery.Envelope, hold string) *queue.Submission {
+	sub := &queue.Submission{From: ss.from, Recipients: ss.remote, AuthUser: env.AuthUser, ClientIP: ss.ip, ClientHelo: ss.c.Hostname(),
+		Proto: env.Proto, TLS: env.TLS, UTF8: ss.utf8, Body: raw, Hold: hold}
+	if ss.opts != nil {
+		sub.EnvID, sub.Ret = ss.opts.EnvelopeID, string(ss.opts.Return)
+	}
+	return sub
+}
+
+// checkLimits applies the sending limits of R17.2: crossing one holds this
+// message (every recipient, local ones too) in the queue, locks the account
+// and tells the security contact (Điều 8.2b). It returns held=true when the
+// message was taken that way.
+func (ss *session) checkLimits(raw []byte, env *delivery.Envelope) (held bool, err error) {
+	if ss.s.Limits == nil || ss.s.Queue == nil {
+		return false, nil
+	}
+	d := ss.s.Limits.Submit(ss.account.Address, len(ss.rcpts)+len(ss.remote))
+	if d.Allowed {
+		return false, nil
+	}
+	ss.s.log.Warn("sending limit crossed; mail held and account locked", "user", ss.account.Address, "limit", d.Evidence(), "ip", ss.ip)
+	sub := ss.submission(raw, env, "compromised")
+	for _, r := range ss.rcpts {
+		sub.Recipients = append(sub.Recipients, queue.Recipient{Address: r.Address})
+	}
+	if _, err := ss.s.Queue.Submit(ss.ctx, sub); err != nil {
+		return false, err
+	}
+	if ss.s.OnLimit != nil {
+		ss.s.OnLimit(ss.ctx, ss.account, d.Evidence())
+	}
+	return true, nil
 }
 
 func (ss *session) protoName() string {

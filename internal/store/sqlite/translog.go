@@ -106,7 +106,8 @@ func (s *Store) Check(ctx context.Context) error {
 	if bad > 0 {
 		return fmt.Errorf("integrity check: %d messages without a body", bad)
 	}
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM blobs b WHERE refs != (SELECT count(*) FROM messages WHERE blob_id = b.id)`).Scan(&bad); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM blobs b WHERE refs != (SELECT count(*) FROM messages WHERE blob_id = b.id)
+		+ (SELECT count(*) FROM queue_messages WHERE blob_id = b.id)`).Scan(&bad); err != nil {
 		return err
 	}
 	if bad > 0 {

@@ -39,6 +39,8 @@ Usage:
   govmail admin dns [DOMAIN] [--ip4 A] [--ip6 A] [--rotate|--retire]   DNS records to publish (MX, SPF, DKIM, DMARC, MTA-STS)
   govmail admin jobs                            run the daily jobs now (idempotent)
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
+  govmail backup DIR [-data D]                  consistent online backup (database, bodies, keys)
+  govmail restore BACKUP -data D                a new data directory from a backup, checked
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
 
 The default data directory is ./data; it is created with a configuration file
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAccount(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

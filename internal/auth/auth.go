@@ -215,7 +215,9 @@ func (s *Service) Login(ctx context.Context, r Request) (*store.Account, error) 
 	}
 	// R8.2: a successful authentication over any protocol is a login.
 	if err := s.Store.RecordLogin(ctx, a.ID, now); err != nil {
-		return nil, fmt.Errorf("login: %w", err)
+		// A full disk must not lock people out of reading their mail; the
+		// next login records the date again.
+		s.Logger.Error("login date not recorded", "account", user, "err", err)
 	}
 	s.record(ctx, r, user, true, "")
 	if mustChange {

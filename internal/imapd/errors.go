@@ -61,6 +61,8 @@ func imapError(err error, utf8 bool) (reply *imap.Error, internal bool) {
 		return no(imap.ResponseCodeOverQuota,
 			"Hộp thư đã vượt hạn mức dung lượng (Điều 11 Quy chế 115/2025/QĐ-UBND). Hãy xóa bớt thư hoặc đề nghị Sở Khoa học và Công nghệ tăng hạn mức.",
 			"The mailbox is over its quota (Article 11 of Regulation 115/2025). Delete some mail or ask the Department of Science and Technology for a larger quota."), false
+	case errors.Is(err, store.ErrStorageFull):
+		return no(imap.ResponseCodeLimit, "Máy chủ hết dung lượng lưu trữ; thư chưa được lưu. Vui lòng thử lại sau.", "The server is out of storage; the message was not saved. Try again later."), false
 	case errors.Is(err, store.ErrNotFound):
 		return no(imap.ResponseCodeNonExistent, "Không có thư mục này.", "No such mailbox."), false
 	case errors.Is(err, store.ErrExists):

@@ -9,6 +9,7 @@ import (
 
 	"govmail/internal/auth"
 	"govmail/internal/filter"
+	"govmail/internal/store"
 )
 
 // Every SMTP reply govmail gives for a policy decision is made here, so that the
@@ -102,6 +103,9 @@ func dataReply(err error) *smtp.SMTPError {
 		return reply(451, 4, 7, 1, "Spam check unavailable, try again later")
 	case errors.Is(err, filter.ErrTooBigToScan):
 		return reply(552, 5, 3, 4, "Message too big to scan / Thư quá lớn để quét virus")
+	case errors.Is(err, store.ErrStorageFull):
+		// Nothing was stored; the sender's server retries when space returns.
+		return reply(452, 4, 3, 1, "Insufficient system storage, try again later / Máy chủ hết dung lượng lưu trữ, vui lòng gửi lại sau")
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		return reply(552, 5, 3, 4, "Message too big for this server / Thư vượt quá dung lượng cho phép")
 	case errors.Is(err, smtp.ErrTooLongLine):

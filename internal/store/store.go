@@ -22,6 +22,8 @@ var (
 	ErrQuotaExceeded  = errors.New("store: quota exceeded")
 	ErrMailboxInvalid = errors.New("store: invalid mailbox operation")
 	ErrClosed         = errors.New("store: closed")
+	// ErrStorageFull: the disk is full; nothing of the failed write was kept.
+	ErrStorageFull = errors.New("store: storage full")
 )
 
 // AccountKind tells personal mailboxes from unit mailboxes (Điều 2, R1.1).

@@ -27,6 +27,8 @@ type Server struct {
 
 // Options adjust the server before it starts.
 type Options struct {
+	// Dir is the data directory; empty means a new temporary one.
+	Dir    string
 	Clock  clock.Clock
 	Config func(*config.Config)
 }
@@ -34,7 +36,10 @@ type Options struct {
 // Start runs a govmail on loopback until the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	dir := opts.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	cfg := config.Defaults(dir)
 	one := []string{"127.0.0.1:0"}
 	cfg.Listen = config.Listeners{SMTP: one, Submission: one, SubmissionTLS: one, IMAP: one, IMAPTLS: one, POP3: one, POP3TLS: one, HTTP: one}

@@ -41,7 +41,7 @@ func (s *Store) prepareBlob(msg *store.NewMessage) (*preparedBlob, error) {
 		return pb, nil // same content already on disk
 	}
 	if err := writeFileSync(path, msg.Raw); err != nil {
-		return nil, fmt.Errorf("blob file: %w", err)
+		return nil, full(fmt.Errorf("blob file: %w", err))
 	}
 	return pb, nil
 }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"govmail/internal/clock"
@@ -199,7 +200,19 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, w *writeCtx) erro
 	}
 	// Once queued, the job will run: wait for it even if ctx ends, so that the
 	// caller never reports failure for a write that then commits.
-	return <-j.done
+	return full(<-j.done)
+}
+
+// full marks a write that failed for lack of space, so that protocols can say
+// so (452 4.3.1, NO) instead of a generic error.
+func full(err error) error {
+	if err == nil || errors.Is(err, store.ErrStorageFull) {
+		return err
+	}
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "database or disk is full") || strings.Contains(err.Error(), "SQLITE_FULL") {
+		return fmt.Errorf("%w: %w", store.ErrStorageFull, err)
+	}
+	return err
 }
 
 func (s *Store) writer() {

@@ -442,3 +442,5 @@ func goMemory(httpAddr string) (heap, stacks int64) {
 	}
 	return heap, stacks
 }
+
+func smtpDial(addr string) (*smtp.Client, error) { return smtp.Dial(addr) }

@@ -30,14 +30,28 @@ var crashRounds = flag.Int("crash-rounds", 3, "how many times TestCrashLosesNoth
 // buildBinary compiles cmd/govmail once per test binary run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "govmail")
-	cmd := exec.Command("go", "build", "-o", bin, "govmail/cmd/govmail")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("build: %v", err)
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "govmail-e2e-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "govmail")
+		cmd := exec.Command("go", "build", "-o", binPath, "govmail/cmd/govmail")
+		cmd.Stderr = os.Stderr
+		binErr = cmd.Run()
+	})
+	if binErr != nil {
+		t.Fatalf("build: %v", binErr)
 	}
-	return bin
+	return binPath
 }
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
 
 var addrLine = regexp.MustCompile(`^\s+(\S+)\s+(\S+:\d+)$`)
 

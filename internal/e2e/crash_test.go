@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
 	"govmail/internal/clock"
@@ -23,6 +25,7 @@ import (
 	"govmail/internal/password"
 	"govmail/internal/store"
 	"govmail/internal/store/sqlite"
+	"govmail/internal/testutil"
 )
 
 var crashRounds = flag.Int("crash-rounds", 3, "how many times TestCrashLosesNothing kills the server")
@@ -101,7 +104,8 @@ func TestCrashLosesNothing(t *testing.T) {
 	cfg := config.Defaults(dir)
 	cfg.DNS = "127.0.0.1:9" // loopback only: lookups fail at once
 	one := []string{"127.0.0.1:0"}
-	cfg.Listen = config.Listeners{SMTP: one, HTTP: one}
+	cfg.Listen = config.Listeners{SMTP: one, IMAP: one, HTTP: one}
+	cfg.Security.Clamd = "off"
 	cfgPath := filepath.Join(dir, "govmail.toml")
 	if err := config.Write(cfgPath, cfg); err != nil {
 		t.Fatal(err)
@@ -113,18 +117,86 @@ func TestCrashLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := password.Hash(pw)
-	acc := &store.Account{Address: "a@sonla.gov.vn", PasswordHash: h, QuotaBytes: 1 << 40}
+	acc := &store.Account{Address: "a@sonla.gov.vn", PasswordHash: h, PasswordSetAt: time.Now(), QuotaBytes: 1 << 40}
 	if err := st.CreateAccount(ctx, acc); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 
+	rounds := *crashRounds
+	if os.Getenv("GOVMAIL_LONG") != "" {
+		rounds = 50
+	}
 	var mu sync.Mutex
 	acked := map[string]bool{}
-	for round := 0; round < *crashRounds; round++ {
+	expunged := map[string]bool{} // tokens whose EXPUNGE was acknowledged
+	var maxUID uint32             // highest UID any client was given
+	for round := 0; round < rounds; round++ {
 		cmd, addrs := startBinary(t, bin, cfgPath)
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
+		// IMAP clients: APPEND (acknowledged = must survive), STORE, MOVE to
+		// Archive, and EXPUNGE (acknowledged = must never reappear).
+		for g := 0; g < 2; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				c, err := imapclient.DialStartTLS(addrs["imap"], &imapclient.Options{TLSConfig: testutil.ClientTLS()})
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				if c.Login(acc.Address, pw).Wait() != nil {
+					return
+				}
+				if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+					return
+				}
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					token := fmt.Sprintf("r%d-a%d-i%d", round, g, i)
+					raw := []byte(fmt.Sprintf("Subject: %s\r\n\r\nAPPEND %s\r\n", token, token))
+					ap := c.Append("INBOX", int64(len(raw)), nil)
+					ap.Write(raw)
+					ap.Close()
+					d, err := ap.Wait()
+					if err != nil {
+						return
+					}
+					uid := uint32(d.UID)
+					mu.Lock()
+					acked[token] = true
+					maxUID = max(maxUID, uid)
+					mu.Unlock()
+					set := imap.UIDSetNum(d.UID)
+					switch i % 4 {
+					case 1:
+						if c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close() != nil {
+							return
+						}
+					case 2:
+						if _, err := c.Move(set, "Archive").Wait(); err != nil {
+							return
+						}
+					case 3:
+						if c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close() != nil {
+							return
+						}
+						if c.UIDExpunge(set).Close() != nil {
+							return
+						}
+						mu.Lock()
+						delete(acked, token)
+						expunged[token] = true
+						mu.Unlock()
+					}
+				}
+			}(g)
+		}
 		for g := 0; g < 8; g++ {
 			wg.Add(1)
 			go func(g int) {
@@ -159,22 +231,34 @@ func TestCrashLosesNothing(t *testing.T) {
 	}
 	defer st.Close()
 	if err := st.Check(ctx); err != nil {
-		t.Fatalf("integrity after %d kills: %v", *crashRounds, err)
-	}
-	mb, _ := st.MailboxByName(ctx, acc.ID, "INBOX")
-	msgs, _, err := st.Messages(ctx, mb.ID, false)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("integrity after %d kills: %v", rounds, err)
 	}
 	found := map[string]bool{}
-	re := regexp.MustCompile(`Subject: (r\d+-g\d+-i\d+)`)
-	for _, m := range msgs {
-		raw, err := st.ReadBlob(ctx, m.BlobID)
+	re := regexp.MustCompile(`Subject: (r\d+-[ag]\d+-i\d+)`)
+	var msgs []store.Message
+	for _, name := range []string{"INBOX", "Archive"} {
+		mb, _ := st.MailboxByName(ctx, acc.ID, name)
+		ms, _, err := st.Messages(ctx, mb.ID, false)
 		if err != nil {
-			t.Fatalf("unreadable body uid %d: %v", m.UID, err)
+			t.Fatal(err)
 		}
-		if x := re.FindSubmatch(raw); x != nil {
-			found[string(x[1])] = true
+		msgs = append(msgs, ms...)
+		for _, m := range ms {
+			raw, err := st.ReadBlob(ctx, m.BlobID)
+			if err != nil {
+				t.Fatalf("unreadable body uid %d: %v", m.UID, err)
+			}
+			if x := re.FindSubmatch(raw); x != nil {
+				found[string(x[1])] = true
+			}
+		}
+		if name == "INBOX" && mb.UIDNext <= maxUID {
+			t.Errorf("UIDNEXT %d went back below UID %d given to a client", mb.UIDNext, maxUID)
+		}
+	}
+	for tok := range expunged {
+		if found[tok] {
+			t.Errorf("expunged message %s reappeared", tok)
 		}
 	}
 	missing := 0
@@ -184,7 +268,7 @@ func TestCrashLosesNothing(t *testing.T) {
 			t.Errorf("acknowledged message %s lost", tok)
 		}
 	}
-	t.Logf("%d rounds: %d messages acknowledged, %d stored, %d lost", *crashRounds, len(acked), len(msgs), missing)
+	t.Logf("%d rounds: %d messages acknowledged (SMTP and APPEND), %d expunged, %d stored, %d lost", rounds, len(acked), len(expunged), len(msgs), missing)
 	if len(acked) == 0 {
 		t.Fatal("no message was acknowledged: the test proved nothing")
 	}

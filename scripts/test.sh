@@ -28,6 +28,8 @@ fi
 command -v rspamd >/dev/null 2>&1 || need+=(rspamd)
 # Bayes learning (moving mail into or out of Junk) keeps its statistics in Redis.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# Webmail browser tests (internal/web) drive Debian's headless Chromium.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${need[*]}"

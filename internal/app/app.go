@@ -41,6 +41,7 @@ import (
 	"govmail/internal/store/sqlite"
 	"govmail/internal/throttle"
 	"govmail/internal/tlsutil"
+	"govmail/internal/web"
 	"govmail/internal/workdays"
 )
 
@@ -109,6 +110,8 @@ type App struct {
 	smtp     *smtpd.Server
 	pop3     *pop3.Server
 	http     *http.Server
+	https    *http.Server
+	webmail  *web.Server
 	imap     closer
 	throttle *throttle.Memory
 
@@ -249,7 +252,13 @@ func (a *App) Start(ctx context.Context) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// R3.1: people reaching the plain HTTP port are sent to HTTPS; monitoring
+	// keeps /metrics and /healthz here.
+	mux.Handle("/", web.RedirectHTTPS(a.Cfg.WebURL))
 	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if a.https, err = a.newWeb(tlsCfg); err != nil {
+		return err
+	}
 
 	imapSrv, imapServe, imapServeTLS, err := a.newIMAP(tlsCfg)
 	if err != nil {
@@ -271,6 +280,7 @@ func (a *App) Start(ctx context.Context) error {
 		{"pop3", a.Cfg.Listen.POP3, a.pop3.Serve},
 		{"pop3s", a.Cfg.Listen.POP3TLS, a.pop3.ServeTLS},
 		{"http", a.Cfg.Listen.HTTP, a.http.Serve},
+		{"https", a.Cfg.Listen.HTTPS, func(l net.Listener) error { return a.https.ServeTLS(l, "", "") }},
 	}
 	for _, s := range svcs {
 		if s.serve == nil {
@@ -324,6 +334,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.http != nil {
 		errs = append(errs, a.http.Shutdown(ctx))
+	}
+	if a.https != nil {
+		errs = append(errs, a.https.Shutdown(ctx))
+	}
+	if a.webmail != nil {
+		errs = append(errs, a.webmail.Close())
 	}
 	if a.imap != nil {
 		errs = append(errs, a.imap.Close())

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"strings"
+	"time"
+
+	"govmail/internal/queue"
+	"govmail/internal/store"
+	"govmail/internal/web"
+)
+
+// queueOutbound hands webmail's mail for other domains to the queue.
+type queueOutbound struct{ q *queue.Queue }
+
+func (o queueOutbound) Submit(ctx context.Context, m web.OutboundMessage) error {
+	rcpts := make([]queue.Recipient, len(m.Recipients))
+	for i, r := range m.Recipients {
+		rcpts[i] = queue.Recipient{Address: r}
+	}
+	_, err := o.q.Submit(ctx, &queue.Submission{From: m.From, Recipients: rcpts, AuthUser: m.AuthUser, ClientIP: m.ClientIP,
+		ClientHelo: "webmail", Proto: "HTTPS", Body: m.Raw})
+	if err == nil {
+		o.q.Wake()
+	}
+	return err
+}
+
+// webSendGuard applies the sending limits of R17.2 to webmail as smtpd does.
+func (a *App) webSendGuard(ctx context.Context, acct *store.Account, rcpts []string, raw []byte) (bool, error) {
+	if a.limits == nil || a.queue == nil {
+		return false, nil
+	}
+	d := a.limits.Submit(acct.Address, len(rcpts))
+	if d.Allowed {
+		return false, nil
+	}
+	qr := make([]queue.Recipient, len(rcpts))
+	for i, r := range rcpts {
+		qr[i] = queue.Recipient{Address: r}
+	}
+	if _, err := a.queue.Submit(ctx, &queue.Submission{From: acct.Address, Recipients: qr, AuthUser: acct.Address,
+		ClientHelo: "webmail", Proto: "HTTPS", Body: raw, Hold: "compromised"}); err != nil {
+		return false, err
+	}
+	a.onLimit(ctx, acct, d.Evidence())
+	return true, nil
+}
+
+// newWeb builds the HTTPS server: webmail, and the MTA-STS policy for the host
+// mta-sts.<domain> (RFC 8461).
+func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
+	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg}
+	if a.queue != nil {
+		deps.Outbound = queueOutbound{a.queue}
+		deps.SendGuard = a.webSendGuard
+	}
+	ws, err := web.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	a.webmail = ws
+	sts := queue.STSHandler(queue.OwnPolicy(a.Cfg.Hostname))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(strings.ToLower(r.Host), "mta-sts.") {
+			sts.ServeHTTP(w, r)
+			return
+		}
+		ws.ServeHTTP(w, r)
+	})
+	return &http.Server{Handler: h, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}, nil
+}

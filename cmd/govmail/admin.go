@@ -59,6 +59,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdUnitExport(ctx, args[2:], stdout, stderr)
 		case "unit add":
 			return cmdUnitAdd(ctx, args[2:], stdout, stderr)
+		case "unit set":
+			return cmdUnitSet(ctx, args[2:], stdout, stderr)
 		case "unit list":
 			return cmdUnitList(ctx, args[2:], stdout, stderr)
 		case "address suggest":
@@ -413,5 +415,62 @@ func cmdAccount(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	fmt.Fprintln(stdout, "Đã đổi mật khẩu / password changed.")
+	return nil
+}
+
+// cmdUnitSet is `govmail admin unit set UNIT [--manager A] [--security A] [--name N]`:
+// the head (or the person they assign) and the security contact of Điều 12.1.
+func cmdUnitSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin unit set", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var df dataFlags
+	df.register(fs)
+	manager := fs.String("manager", "", "address of the unit manager")
+	security := fs.String("security", "", "address of the security contact (Điều 12.1)")
+	name := fs.String("name", "", "new Vietnamese name")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: govmail admin unit set UNIT [--manager ADDRESS] [--security ADDRESS] [--name N]")
+	}
+	_, st, err := openStore(ctx, &df, io.Discard, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.UnitByLocalPart(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("không có đơn vị / no unit %q", pos[0])
+	}
+	lookup := func(addr string) (int64, error) {
+		a, err := st.AccountByAddress(ctx, addr)
+		if err != nil {
+			return 0, fmt.Errorf("không có hộp thư / no mailbox %s", addr)
+		}
+		return a.ID, nil
+	}
+	if *manager != "" {
+		if u.ManagerID, err = lookup(*manager); err != nil {
+			return err
+		}
+	}
+	if *security != "" {
+		if u.SecurityContactID, err = lookup(*security); err != nil {
+			return err
+		}
+	}
+	if *name != "" {
+		u.Name = *name
+	}
+	if err := st.UpdateUnit(ctx, u); err != nil {
+		return err
+	}
+	if err := st.AppendAudit(ctx, store.AuditEntry{Time: time.Now(), Actor: "cli", Action: "unit.update", Target: u.LocalPart,
+		Detail: fmt.Sprintf("manager=%s security=%s name=%s", *manager, *security, *name)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Đã cập nhật đơn vị / updated unit %s\n", u.LocalPart)
 	return nil
 }

@@ -26,6 +26,7 @@ Usage:
   govmail serve [-data DIR | -config FILE]       run every service
   govmail admin unit import [FILE.csv]           load units (default: the shipped Sơn La list)
   govmail admin unit add --name N --kind K [--parent P] [--abbr A]
+  govmail admin unit set UNIT [--manager A] [--security A] [--name N]
   govmail admin unit list | export
   govmail admin address suggest --unit U --name "Họ Tên" [--birth-year Y]
   govmail admin account add --unit U --name "Họ Tên" [--birth-year Y]   address by the rule of Điều 5

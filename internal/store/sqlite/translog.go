@@ -64,7 +64,8 @@ func (s *Store) SearchLog(ctx context.Context, f store.LogFilter) ([]store.LogEn
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY id DESC`
+	// Newest first by time, the order every index on the log ends with.
+	q += ` ORDER BY time DESC, id DESC`
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}

@@ -16,6 +16,7 @@ func (a *App) newIMAP(tlsCfg *tls.Config) (closer, func(net.Listener) error, fun
 	}
 	srv, err := imapd.New(imapd.Options{
 		Learn:       learn,
+		Report:      a.onReport,
 		Store:       a.Store,
 		Auth:        a.Auth,
 		Logger:      a.Log.With("service", "imap"),

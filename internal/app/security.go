@@ -71,3 +71,48 @@ func (a *App) onInfected(ctx context.Context, acc *store.Account, sig string) {
 		a.Log.Error("lock after infected submission", "account", acc.Address, "err", err)
 	}
 }
+
+// onReport forwards a message a user reported as suspicious (moved to the
+// "Báo cáo" folder, or the webmail report action) to the unit's security contact
+// and the operators, with the message attached (Điều 13, R13.1).
+func (a *App) onReport(accountID int64, raw []byte) {
+	ctx := context.Background()
+	acc, err := a.Store.AccountByID(ctx, accountID)
+	if err != nil {
+		return
+	}
+	to := a.securityContacts(ctx, acc)
+	ops, _ := a.Store.ListAccounts(ctx, store.AccountFilter{State: store.StateActive})
+	for i := range ops {
+		if ops[i].Role == store.RoleOperator {
+			to = append(to, &ops[i])
+		}
+	}
+	msg := notify.Message{Kind: "incident-report", Attached: raw,
+		SubjectVI: "Báo cáo thư đáng ngờ từ " + acc.Address, SubjectEN: "Suspicious message reported by " + acc.Address,
+		BodyVI:    "Người dùng " + acc.Address + " báo cáo thư đính kèm là đáng ngờ (Điều 13 Quy chế). Đề nghị đầu mối an toàn thông tin của đơn vị và quản trị hệ thống xem xét, xử lý.",
+		BodyEN:    "User " + acc.Address + " reported the attached message as suspicious (Article 13). The unit's security contact and the operators should review it."}
+	if err := a.Notify.Send(ctx, msg, to...); err != nil {
+		a.Log.Error("incident report", "account", acc.Address, "err", err)
+	}
+	a.Store.AppendAudit(ctx, store.AuditEntry{Time: a.Clock.Now(), Actor: acc.Address, Action: "incident.report", Target: acc.Address})
+}
+
+// securityContacts are the security contacts of the account's unit and its parents.
+func (a *App) securityContacts(ctx context.Context, acc *store.Account) []*store.Account {
+	var out []*store.Account
+	id := acc.UnitID
+	for i := 0; id != 0 && i < 16; i++ {
+		u, err := a.Store.UnitByID(ctx, id)
+		if err != nil {
+			break
+		}
+		if u.SecurityContactID != 0 {
+			if c, err := a.Store.AccountByID(ctx, u.SecurityContactID); err == nil {
+				out = append(out, c)
+			}
+		}
+		id = u.ParentID
+	}
+	return out
+}

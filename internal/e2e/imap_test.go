@@ -149,3 +149,38 @@ func TestDelegationInIMAPR9_1(t *testing.T) {
 		t.Fatal("session survived the lock")
 	}
 }
+
+// R13.1: moving a message into "Báo cáo" reports it, with the message attached,
+// to the unit's security contact and the operators.
+func TestReportFolderR13_1(t *testing.T) {
+	s := testutil.Start(t, testutil.Options{})
+	ctx := context.Background()
+	st := s.App.Store
+	user := s.AddAccount(t, "user.skhcn@sonla.gov.vn", pw)
+	sec := s.AddAccount(t, "attt.skhcn@sonla.gov.vn", pw)
+	op := s.AddAccount(t, "quantri@sonla.gov.vn", pw)
+	st.SetRole(ctx, op.ID, store.RoleOperator)
+	u := &store.Unit{Kind: store.UnitProvinceAgency, Name: "Sở KHCN", Abbr: "skhcn", LocalPart: "skhcn", SecurityContactID: sec.ID}
+	st.CreateUnit(ctx, u)
+	st.MoveAccount(ctx, user.ID, user.Address, u.ID, time.Time{})
+	if err := sendPlain(s.Addr("smtp"), "phish@example.org", user.Address, "Subject: Cap nhat mat khau\r\n\r\nBam vao http://192.0.2.9/login\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	c := imapLogin(t, s, user.Address, nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Move(imap.SeqSetNum(1), "Báo cáo").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []*store.Account{sec, op} {
+		waitFor(t, "the report to "+who.Address, func() bool {
+			for _, b := range inboxBodies(t, s, who) {
+				if strings.Contains(string(b), "X-Govmail-Notice: incident-report") && strings.Contains(string(b), "message/rfc822") && strings.Contains(string(b), "192.0.2.9/login") {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}

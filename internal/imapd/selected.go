@@ -239,6 +239,16 @@ func hasFlag(flags []string, f imap.Flag) bool {
 // teach hands messages moving into or out of Junk to the spam filter (R4.2);
 // it reads the bodies before a MOVE removes them.
 func (s *session) teach(v *view, uids []uint32, dst *store.Mailbox) {
+	if s.srv.report != nil && dst.Name == store.ReportFolder && v.id != dst.ID {
+		msgs, err := s.srv.store.MessagesByUID(s.srv.ctx, v.id, uids, false)
+		if err == nil {
+			for _, m := range msgs {
+				if raw, err := s.srv.store.ReadBlob(s.srv.ctx, m.BlobID); err == nil {
+					s.srv.report(s.accountID, raw)
+				}
+			}
+		}
+	}
 	if s.srv.learn == nil || v.id == dst.ID {
 		return
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	// (spam) or out of Junk to anywhere but Trash (ham), to teach the spam
 	// filter (R4.2). It must not block.
 	Learn func(raw []byte, spam bool)
+	// Report, when set, is given each message a user moves or copies into the
+	// "Báo cáo" folder (R13.1): the user reports it as suspicious.
+	Report func(accountID int64, raw []byte)
 }
 
 // Server is an IMAP server over a store. Create it with New.
@@ -67,6 +70,7 @@ type Server struct {
 	clock       clock.Clock
 	appendLimit uint32
 	learn       func(raw []byte, spam bool)
+	report      func(accountID int64, raw []byte)
 	tlsConfig   *tls.Config
 	imap        *imapserver.Server
 	boxes       *registry
@@ -101,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		clock:       opts.Clock,
 		appendLimit: opts.AppendLimit,
 		learn:       opts.Learn,
+		report:      opts.Report,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

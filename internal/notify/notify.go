@@ -36,6 +36,8 @@ type Message struct {
 	// Kind names the message in the headers (X-Govmail-Notice) so that clients
 	// and filters can tell system notices apart.
 	Kind string
+	// Attached, when set, is a message attached as message/rfc822.
+	Attached []byte
 }
 
 // From is the sender of system messages (a reserved name, R5.11).
@@ -75,6 +77,56 @@ func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// BuildWithMessage renders m with an attached message (message/rfc822), kept
+// byte for byte so that the recipient can examine what was reported.
+func (n *Notifier) BuildWithMessage(m Message, to []string, attached []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	var h mail.Header
+	h.SetDate(n.Clock.Now())
+	h.SetAddressList("From", []*mail.Address{{Name: "Hệ thống thư điện tử", Address: n.From()}})
+	list := make([]*mail.Address, len(to))
+	for i, a := range to {
+		list[i] = &mail.Address{Address: a}
+	}
+	h.SetAddressList("To", list)
+	h.SetSubject(m.SubjectVI + " / " + m.SubjectEN)
+	if err := h.GenerateMessageIDWithHostname(n.Domain); err != nil {
+		return nil, err
+	}
+	h.Set("Auto-Submitted", "auto-generated")
+	if m.Kind != "" {
+		h.Set("X-Govmail-Notice", m.Kind)
+	}
+	mw, err := mail.CreateWriter(&buf, h)
+	if err != nil {
+		return nil, err
+	}
+	var th mail.InlineHeader
+	th.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	tw, err := mw.CreateSingleInline(th)
+	if err != nil {
+		return nil, err
+	}
+	io.WriteString(tw, strings.ReplaceAll(m.BodyVI+"\n\n———\n\n"+m.BodyEN+"\n", "\n", "\r\n"))
+	tw.Close()
+	var ah mail.AttachmentHeader
+	ah.SetContentType("message/rfc822", nil)
+	ah.SetFilename("message.eml")
+	// RFC 2046 5.2.1: a message/rfc822 part is never base64; kept as 8bit it stays
+	// byte for byte what was reported.
+	ah.Set("Content-Transfer-Encoding", "8bit")
+	aw, err := mw.CreateAttachment(ah)
+	if err != nil {
+		return nil, err
+	}
+	aw.Write(attached)
+	aw.Close()
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // Send delivers m to the accounts' INBOXes. Notices are never refused for quota
 // (R11.6) and reach locked mailboxes (R8.1).
 func (n *Notifier) Send(ctx context.Context, m Message, to ...*store.Account) error {
@@ -92,7 +144,13 @@ func (n *Notifier) Send(ctx context.Context, m Message, to ...*store.Account) er
 	if len(rcpts) == 0 {
 		return nil
 	}
-	raw, err := n.Build(m, addrs)
+	var raw []byte
+	var err error
+	if m.Attached != nil {
+		raw, err = n.BuildWithMessage(m, addrs, m.Attached)
+	} else {
+		raw, err = n.Build(m, addrs)
+	}
 	if err != nil {
 		return fmt.Errorf("notice %s: %w", m.Kind, err)
 	}

@@ -86,7 +86,12 @@ var DefaultMailboxes = []struct{ Name, SpecialUse string }{
 	{"Trash", SpecialTrash},
 	{"Junk", SpecialJunk},
 	{"Archive", SpecialArchive},
+	{ReportFolder, ""},
 }
+
+// ReportFolder is where a user moves a suspicious message to report it to the
+// unit's security contact and the operators (Điều 13, R13.1).
+const ReportFolder = "Báo cáo"
 
 // Mailbox is a folder of an account.
 type Mailbox struct {

@@ -14,7 +14,7 @@ import (
 	"govmail/internal/store/sqlite"
 )
 
-func newService(t *testing.T) (*Service, *clock.Fake) {
+func newService(t testing.TB) (*Service, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 1, 6, 9, 0, 0, 0, time.UTC))
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Dir: t.TempDir(), Clock: clk})

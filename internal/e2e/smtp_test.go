@@ -147,6 +147,10 @@ func TestMXRefusesRelay(t *testing.T) {
 		{"user@example.org@sonla.gov.vn", 501, "5.1.3"},
 		{"nobody@sonla.gov.vn", 550, "5.1.1"},
 		{"someone@SONLA.GOV.VN.example.org", 550, "5.7.1"},
+		{"user@xn--sn-la-3ya.gov.vn", 550, "5.7.1"},     // IDN look-alike of the local domain
+		{"user@sơnla.gov.vn", 550, "5.7.1"},             // the same in UTF-8 (SMTPUTF8)
+		{"user@[127.0.0.1]", 501, "5.1.3"},              // address literal
+		{"user@sonla.gov.vn@example.org", 501, "5.1.3"}, // two @
 	}
 	for _, tc := range cases {
 		c := dialMX(t, s)
@@ -161,6 +165,14 @@ func TestMXRefusesRelay(t *testing.T) {
 			}
 		}
 		c.Close()
+	}
+	// A bounce (empty reverse path) is no way to relay either.
+	c0 := dialMX(t, s)
+	if err := c0.Mail("", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c0.Rcpt("someone@example.org", nil); codeOf(err) != 550 {
+		t.Errorf("relay with an empty envelope sender: %v", err)
 	}
 	// An upper-case local domain is local.
 	c := dialMX(t, s)

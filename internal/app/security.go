@@ -90,8 +90,8 @@ func (a *App) onReport(accountID int64, raw []byte) {
 	}
 	msg := notify.Message{Kind: "incident-report", Attached: raw,
 		SubjectVI: "Báo cáo thư đáng ngờ từ " + acc.Address, SubjectEN: "Suspicious message reported by " + acc.Address,
-		BodyVI:    "Người dùng " + acc.Address + " báo cáo thư đính kèm là đáng ngờ (Điều 13 Quy chế). Đề nghị đầu mối an toàn thông tin của đơn vị và quản trị hệ thống xem xét, xử lý.",
-		BodyEN:    "User " + acc.Address + " reported the attached message as suspicious (Article 13). The unit's security contact and the operators should review it."}
+		BodyVI: "Người dùng " + acc.Address + " báo cáo thư đính kèm là đáng ngờ (Điều 13 Quy chế). Đề nghị đầu mối an toàn thông tin của đơn vị và quản trị hệ thống xem xét, xử lý.",
+		BodyEN: "User " + acc.Address + " reported the attached message as suspicious (Article 13). The unit's security contact and the operators should review it."}
 	if err := a.Notify.Send(ctx, msg, to...); err != nil {
 		a.Log.Error("incident report", "account", acc.Address, "err", err)
 	}

@@ -42,6 +42,7 @@ type Config struct {
 	Limits   Limits    `toml:"limits"`
 	Inbound  Inbound   `toml:"inbound"`
 	Log      Log       `toml:"log"`
+	Database Database  `toml:"database"`
 	// DNS is the resolver used for MX, SPF, DKIM, DMARC and MTA-STS lookups
 	// ("host:port"); empty means the system's.
 	DNS string `toml:"dns"`
@@ -132,6 +133,14 @@ type Inbound struct {
 	DMARCEnforce bool `toml:"dmarc_enforce"`
 }
 
+// Database chooses the store: the embedded SQLite under DataDir, or PostgreSQL
+// shared by several nodes (DESIGN decision 4).
+type Database struct {
+	Driver   string `toml:"driver"` // "sqlite" (default) or "postgres"
+	DSN      string `toml:"dsn"`    // postgres://user:pass@host:5432/govmail
+	MaxConns int    `toml:"max_conns"`
+}
+
 // Log configures slog.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn, error
@@ -193,6 +202,7 @@ func Defaults(dataDir string) Config {
 		Inbound:  Inbound{CheckAuth: true, DMARCEnforce: true},
 		Security: Security{JunkScore: 6, RejectScore: 15, SpamFailOpen: true, ContentPolicy: contentpolicy.DefaultConfig()},
 		Log:      Log{Level: "info", Format: "text"},
+		Database: Database{Driver: "sqlite", MaxConns: 20},
 	}
 }
 
@@ -236,6 +246,15 @@ func (c Config) Validate() error {
 	}
 	if c.Policy.LogRetentionMonths < 6 {
 		errs = append(errs, fmt.Errorf("policy.log_retention_months = %d: Điều 11.1 requires at least 6 months", c.Policy.LogRetentionMonths))
+	}
+	switch c.Database.Driver {
+	case "sqlite", "":
+	case "postgres":
+		if c.Database.DSN == "" {
+			errs = append(errs, errors.New("database.dsn is required with driver postgres"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("database.driver = %q: sqlite or postgres", c.Database.Driver))
 	}
 	if c.Outbound.DelayNotice.Duration >= c.Outbound.Lifetime.Duration {
 		errs = append(errs, errors.New("outbound.delay_notice must be shorter than outbound.lifetime"))

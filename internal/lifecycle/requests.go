@@ -77,6 +77,14 @@ func (s *Service) FileRequest(ctx context.Context, in RequestInput) (*store.Requ
 			if strings.TrimSpace(p.FullName) == "" {
 				return nil, refuse(fmt.Sprintf("Dòng %d: thiếu họ tên", i+1), fmt.Sprintf("row %d: the name is missing", i+1))
 			}
+			// Điều 16: a unit asks only for its own staff, in itself or its sub-units.
+			if p.UnitLP != "" && p.UnitLP != in.UnitLP {
+				sub, err := s.Store.UnitByLocalPart(ctx, p.UnitLP)
+				if err != nil || !s.unitWithin(ctx, sub, unit) {
+					return nil, refuse(fmt.Sprintf("Dòng %d: đơn vị %q không thuộc %s (Điều 16)", i+1, p.UnitLP, unit.Name),
+						fmt.Sprintf("row %d: unit %q is not part of %s (Art. 16)", i+1, p.UnitLP, unit.Name))
+				}
+			}
 		}
 	default:
 		if len(in.Addresses) == 0 {
@@ -110,6 +118,24 @@ func (s *Service) FileRequest(ctx context.Context, in RequestInput) (*store.Requ
 	}
 	s.audit(ctx, in.FiledBy, "request.file", unit.LocalPart, fmt.Sprintf("#%d %s %s", r.ID, r.Kind, r.DocNumber))
 	return r, nil
+}
+
+// unitWithin tells whether u is unit or one of its sub-units.
+func (s *Service) unitWithin(ctx context.Context, u, unit *store.Unit) bool {
+	for i := 0; u != nil && i < 16; i++ {
+		if u.ID == unit.ID {
+			return true
+		}
+		if u.ParentID == 0 {
+			return false
+		}
+		p, err := s.Store.UnitByID(ctx, u.ParentID)
+		if err != nil {
+			return false
+		}
+		u = p
+	}
+	return false
 }
 
 // inUnit tells whether a belongs to unit or one of its sub-units.

@@ -57,7 +57,9 @@ func (s *Store) SearchLog(ctx context.Context, f store.LogFilter) ([]store.LogEn
 		args = append(args, strings.ToLower(f.AuthUser))
 	}
 	if f.BeforeID != 0 {
-		where = append(where, `id < ?`)
+		// Keyset paging in the order of the results (time, then id), so that a
+		// page never skips a row whose id and time disagree.
+		where = append(where, `(time, id) < (SELECT time, id FROM translog WHERE id = ?)`)
 		args = append(args, f.BeforeID)
 	}
 	q := `SELECT id, time, time_offset, direction, proto, envelope_from, header_from, recipient, client_ip, size, message_id, auth_user, status, error FROM translog`

@@ -431,3 +431,38 @@ func testLog(t *testing.T, s store.Store) {
 		t.Errorf("time filter: %+v", got)
 	}
 }
+
+// RunLogPaging checks that paging the transaction log by BeforeID follows the
+// result order (newest time first) even when ids and times disagree.
+func RunLogPaging(t *testing.T, open Opener) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	var rows []store.LogEntry
+	// Written out of time order: id order and time order disagree.
+	for _, off := range []int{5, 1, 4, 2, 3, 0, 6} {
+		rows = append(rows, store.LogEntry{Time: base.Add(time.Duration(off) * time.Minute), Direction: "in", Recipient: "p@sonla.gov.vn", Status: store.LogDelivered, MessageID: fmt.Sprint(off)})
+	}
+	if err := s.AppendLog(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var before int64
+	for {
+		page, err := s.SearchLog(ctx, store.LogFilter{Limit: 2, BeforeID: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			got = append(got, e.MessageID)
+		}
+		before = page[len(page)-1].ID
+	}
+	if fmt.Sprint(got) != "[6 5 4 3 2 1 0]" {
+		t.Fatalf("pages gave %v, want every row once, newest first", got)
+	}
+}

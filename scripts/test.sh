@@ -26,10 +26,18 @@ if ! command -v clamd >/dev/null 2>&1 && [ ! -x /usr/sbin/clamd ]; then
 fi
 [ -f /usr/share/clamav-testfiles/clam.exe ] || need+=(clamav-testfiles)
 command -v rspamd >/dev/null 2>&1 || need+=(rspamd)
+# PostgreSQL backend (DESIGN decision 4): the tests initdb a private cluster in a
+# temporary directory on a loopback port (internal/testutil/postgres.go) and
+# never use the package's system cluster.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 # Bayes learning (moving mail into or out of Junk) keeps its statistics in Redis.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # Webmail browser tests (internal/web) drive Debian's headless Chromium.
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The LDAP directory (N3, internal/ldapd) is checked with OpenLDAP's ldapsearch.
+command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
+# The migration tests (internal/migrate) import from a private Dovecot started in a temp dir.
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${need[*]}"

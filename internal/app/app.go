@@ -26,6 +26,7 @@ import (
 	"govmail/internal/delivery"
 	"govmail/internal/directory"
 	"govmail/internal/imapd"
+	"govmail/internal/ldapd"
 	"govmail/internal/lifecycle"
 	"govmail/internal/mailauth"
 	"govmail/internal/metrics"
@@ -113,6 +114,7 @@ type App struct {
 	https    *http.Server
 	webmail  *web.Server
 	imap     closer
+	ldap     *ldapd.Server
 	throttle *throttle.Memory
 
 	mu        sync.Mutex
@@ -265,6 +267,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.imap = imapSrv
+	a.ldap, err = ldapd.New(ldapd.Options{Store: a.Store, Auth: a.Auth, Logger: a.Log.With("service", "ldap"),
+		TLSConfig: tlsCfg, Domain: a.Cfg.Domains[0]})
+	if err != nil {
+		return err
+	}
 
 	type svc struct {
 		name  string
@@ -279,6 +286,8 @@ func (a *App) Start(ctx context.Context) error {
 		{"imaps", a.Cfg.Listen.IMAPTLS, imapServeTLS},
 		{"pop3", a.Cfg.Listen.POP3, a.pop3.Serve},
 		{"pop3s", a.Cfg.Listen.POP3TLS, a.pop3.ServeTLS},
+		{"ldap", a.Cfg.Listen.LDAP, a.ldap.Serve},
+		{"ldaps", a.Cfg.Listen.LDAPS, a.ldap.ServeTLS},
 		{"http", a.Cfg.Listen.HTTP, a.http.Serve},
 		{"https", a.Cfg.Listen.HTTPS, func(l net.Listener) error { return a.https.ServeTLS(l, "", "") }},
 	}
@@ -343,6 +352,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.imap != nil {
 		errs = append(errs, a.imap.Close())
+	}
+	if a.ldap != nil {
+		errs = append(errs, a.ldap.Close())
 	}
 	if a.queueStop != nil {
 		a.queueStop(ctx)

@@ -60,6 +60,8 @@ type Listeners struct {
 	POP3TLS       []string `toml:"pop3_tls"`       // implicit TLS, 995
 	HTTP          []string `toml:"http"`           // metrics, health; redirects people to HTTPS (R3.1)
 	HTTPS         []string `toml:"https"`          // webmail, portal, API (443)
+	LDAP          []string `toml:"ldap"`           // directory, StartTLS, 389 (N3)
+	LDAPS         []string `toml:"ldaps"`          // directory, implicit TLS, 636
 }
 
 // TLS names the certificate files. Empty means the self-signed pair made under
@@ -184,6 +186,8 @@ func Defaults(dataDir string) Config {
 			POP3TLS:       both("9950"),
 			HTTP:          both("8080"),
 			HTTPS:         both("8443"),
+			LDAP:          both("3890"),
+			LDAPS:         both("6360"),
 		},
 		SMTP: SMTP{
 			MaxMessageBytes: 26214400,
@@ -281,7 +285,7 @@ func Write(path string, c Config) error {
 	// A nil list would be left out of the file and read back as the default;
 	// an empty one says "this service is off".
 	for _, l := range []*[]string{&rel.Listen.SMTP, &rel.Listen.Submission, &rel.Listen.SubmissionTLS, &rel.Listen.IMAP,
-		&rel.Listen.IMAPTLS, &rel.Listen.POP3, &rel.Listen.POP3TLS, &rel.Listen.HTTP, &rel.Listen.HTTPS} {
+		&rel.Listen.IMAPTLS, &rel.Listen.POP3, &rel.Listen.POP3TLS, &rel.Listen.HTTP, &rel.Listen.HTTPS, &rel.Listen.LDAP, &rel.Listen.LDAPS} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -42,7 +42,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	cfg := config.Defaults(dir)
 	one := []string{"127.0.0.1:0"}
-	cfg.Listen = config.Listeners{SMTP: one, Submission: one, SubmissionTLS: one, IMAP: one, IMAPTLS: one, POP3: one, POP3TLS: one, HTTP: one, HTTPS: one}
+	cfg.Listen = config.Listeners{SMTP: one, Submission: one, SubmissionTLS: one, IMAP: one, IMAPTLS: one, POP3: one, POP3TLS: one, HTTP: one, HTTPS: one, LDAP: one, LDAPS: one}
 	// Tests talk only to loopback: DNS goes to a closed port (lookups fail at
 	// once) unless a test points it at its own server.
 	cfg.DNS = "127.0.0.1:9"

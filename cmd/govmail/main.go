@@ -42,6 +42,7 @@ Usage:
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail backup DIR [-data D]                  consistent online backup (database, bodies, keys)
   govmail restore BACKUP -data D                a new data directory from a backup, checked
+  govmail migrate --to postgres://USER@HOST/DB [-data D]   copy a SQLite deployment to PostgreSQL (stop serve first)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
 
 The default data directory is ./data; it is created with a configuration file
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAccount(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "backup":
 		return cmdBackup(ctx, args[1:], stdout, stderr)
 	case "restore":

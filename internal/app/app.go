@@ -39,6 +39,7 @@ import (
 	"govmail/internal/sendlimit"
 	"govmail/internal/smtpd"
 	"govmail/internal/store"
+	"govmail/internal/store/postgres"
 	"govmail/internal/store/sqlite"
 	"govmail/internal/throttle"
 	"govmail/internal/tlsutil"
@@ -78,8 +79,12 @@ func CertFiles(cfg config.Config) (string, string) {
 	return filepath.Join(cfg.DataDir, "tls", "cert.pem"), filepath.Join(cfg.DataDir, "tls", "key.pem")
 }
 
-// OpenStore opens the configured store.
+// OpenStore opens the configured store: SQLite under the data directory, or
+// PostgreSQL shared by several nodes (DESIGN decision 4).
 func OpenStore(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Logger) (store.Store, error) {
+	if cfg.Database.Driver == "postgres" {
+		return postgres.Open(ctx, postgres.Options{DSN: cfg.Database.DSN, MaxConns: int32(cfg.Database.MaxConns), Clock: clk, Logger: log})
+	}
 	return sqlite.Open(ctx, sqlite.Options{Dir: cfg.DataDir, Clock: clk, Logger: log})
 }
 

@@ -13,6 +13,20 @@ import (
 func (a *App) runDailyJobs(ctx context.Context) {
 	ret := &maillog.Retention{Store: a.Store, Clock: a.Clock, Months: a.Cfg.Policy.LogRetentionMonths, Logger: a.Log}
 	run := func() {
+		// With several nodes on one database, one of them runs each day's jobs
+		// (DESIGN decision 4); the jobs are idempotent either way.
+		if l, ok := a.Store.(interface {
+			TryJobLock(ctx context.Context, name string) (func(), bool, error)
+		}); ok {
+			release, got, err := l.TryJobLock(ctx, "daily")
+			if err != nil || !got {
+				if err != nil {
+					a.Log.Error("daily jobs lock", "err", err)
+				}
+				return
+			}
+			defer release()
+		}
 		if _, err := a.Life.RunDaily(ctx); err != nil {
 			a.Log.Error("daily jobs", "err", err)
 		}

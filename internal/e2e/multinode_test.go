@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"govmail/internal/bench"
+	"govmail/internal/config"
+	"govmail/internal/password"
+	"govmail/internal/store"
+	"govmail/internal/store/postgres"
+	"govmail/internal/testutil"
+)
+
+// sink is a foreign MTA for the queue test: it counts what it receives by
+// Message-ID.
+type sink struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+type sinkSession struct{ s *sink }
+
+func (x *sinkSession) Reset()                               {}
+func (x *sinkSession) Logout() error                        { return nil }
+func (x *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (x *sinkSession) Data(r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	if m := regexp.MustCompile(`(?m)^Message-ID: (\S+)`).FindSubmatch(b); m != nil {
+		x.s.mu.Lock()
+		x.s.seen[string(m[1])]++
+		x.s.mu.Unlock()
+	}
+	return nil
+}
+
+// Issue 10: two govmail nodes on one PostgreSQL. Mail delivered through node A
+// wakes an IDLE session on node B; queued mail is sent exactly once while both
+// run; killing node A mid-delivery loses nothing acknowledged.
+func TestTwoNodesOnPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns PostgreSQL and two servers")
+	}
+	dsn := testutil.StartPostgres(t)
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, postgres.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := password.Hash(pw)
+	acc := &store.Account{Address: "a@sonla.gov.vn", PasswordHash: h, PasswordSetAt: time.Now(), QuotaBytes: 1 << 40}
+	if err := st.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// The other domain: DNS says its MX is on loopback, where a sink listens.
+	sk := &sink{seen: map[string]int{}}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sk}, nil }))
+	srv.Domain = "mx.example.test"
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	_, sport, _ := net.SplitHostPort(ln.Addr().String())
+	port, _ := strconv.Atoi(sport)
+	dns := testutil.StartDNS(t, "example.test. 300 IN MX 10 mx.example.test.", "mx.example.test. 300 IN A 127.0.0.1")
+
+	bin := buildBinary(t)
+	node := func(name string) *bench.Child {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o700)
+		cfg := config.Defaults(dir)
+		one := []string{"127.0.0.1:0"}
+		cfg.Listen = config.Listeners{SMTP: one, Submission: one, IMAP: one, HTTP: one}
+		cfg.Database = config.Database{Driver: "postgres", DSN: dsn, MaxConns: 8}
+		cfg.DNS = dns.Addr
+		cfg.Security.Clamd = "off"
+		cfg.Outbound.Port = port
+		cfg.Outbound.DKIMSelectorOn = false
+		cfg.Outbound.MTASTS = false
+		p := filepath.Join(dir, "govmail.toml")
+		if err := config.Write(p, cfg); err != nil {
+			t.Fatal(err)
+		}
+		c, err := bench.Spawn(bin, p, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Kill() })
+		return c
+	}
+	a, b := node("a"), node("b")
+
+	// IDLE on B, delivery through A.
+	exists := make(chan uint32, 16)
+	c, err := imapclient.DialStartTLS(b.Addrs["imap"], &imapclient.Options{TLSConfig: testutil.ClientTLS(),
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(acc.Address, pw).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := c.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if err := sendPlain(a.Addrs["smtp"], "x@example.org", acc.Address, "Subject: qua hai nut\r\n\r\nCross-node.\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exists:
+		t.Logf("node B's IDLE woken %v after sending through node A", time.Since(t0))
+	case <-time.After(2 * time.Second):
+		t.Fatal("node B's IDLE session not woken by a delivery through node A")
+	}
+	idle.Close()
+	idle.Wait()
+
+	// Queued mail leaves exactly once while both nodes' queues run.
+	const n = 20
+	for i := 0; i < n; i++ {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		sc, err := smtp.DialStartTLS(node.Addrs["submission"], testutil.ClientTLS())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Auth(sasl.NewPlainClient("", acc.Address, pw)); err != nil {
+			t.Fatal(err)
+		}
+		sc.Mail(acc.Address, nil)
+		if err := sc.Rcpt("friend@example.test", nil); err != nil {
+			t.Fatal(err)
+		}
+		w, _ := sc.Data()
+		fmt.Fprintf(w, "Message-ID: <q%d@sonla.gov.vn>\r\nSubject: q%d\r\n\r\nx\r\n", i, i)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		sc.Quit()
+	}
+	waitForLong(t, 30*time.Second, "every queued message at the sink", func() bool {
+		sk.mu.Lock()
+		defer sk.mu.Unlock()
+		return len(sk.seen) == n
+	})
+	time.Sleep(time.Second)
+	sk.mu.Lock()
+	for id, k := range sk.seen {
+		if k != 1 {
+			t.Errorf("%s delivered %d times", id, k)
+		}
+	}
+	sk.mu.Unlock()
+
+	// Kill node A mid-delivery: every acknowledged message is in the database.
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok := fmt.Sprintf("k%d-%d", g, i)
+				if sendPlain(a.Addrs["smtp"], "x@example.org", acc.Address, "Subject: "+tok+"\r\n\r\nx\r\n") == nil {
+					mu.Lock()
+					acked[tok] = true
+					mu.Unlock()
+				}
+			}
+		}(g)
+	}
+	time.Sleep(400 * time.Millisecond)
+	a.Cmd.Process.Signal(syscall.SIGKILL)
+	a.Cmd.Wait()
+	close(stop)
+	wg.Wait()
+	st, err = postgres.Open(ctx, postgres.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := st.MailboxByName(ctx, acc.ID, "INBOX")
+	msgs, _, _ := st.Messages(ctx, mb.ID, false)
+	found := map[string]bool{}
+	re := regexp.MustCompile(`Subject: (k\d+-\d+)`)
+	for _, m := range msgs {
+		raw, err := st.ReadBlob(ctx, m.BlobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x := re.FindSubmatch(raw); x != nil {
+			found[string(x[1])] = true
+		}
+	}
+	for tok := range acked {
+		if !found[tok] {
+			t.Errorf("acknowledged %s lost when node A was killed", tok)
+		}
+	}
+	if len(acked) == 0 {
+		t.Fatal("nothing acknowledged before the kill: the test proved nothing")
+	}
+	t.Logf("node A killed after %d acknowledged messages; all present", len(acked))
+}
+
+func waitForLong(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"govmail/internal/store"
+)
+
+var _ store.TokenStore = (*Store)(nil)
+
+const tokenCols = `id, account_id, name, hash, prefix, scopes, created_by, created_at, expires_at, last_used_at, revoked_at`
+
+func scanToken(row pgx.Row) (*store.APIToken, error) {
+	var t store.APIToken
+	var scopes string
+	var created, expires, used, revoked int64
+	err := row.Scan(&t.ID, &t.AccountID, &t.Name, &t.Hash, &t.Prefix, &scopes, &t.CreatedBy, &created, &expires, &used, &revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan api token: %w", err)
+	}
+	t.Scopes = strings.Fields(scopes)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(used), fromMicros(revoked)
+	return &t, nil
+}
+
+// CreateAPIToken stores a token's hash and scopes.
+func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.clock.Now()
+	}
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (account_id, name, hash, prefix, scopes, created_by, created_at, expires_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (hash) DO NOTHING RETURNING id`, t.AccountID, clean(t.Name), t.Hash, t.Prefix,
+			strings.Join(t.Scopes, " "), t.CreatedBy, micros(t.CreatedAt), micros(t.ExpiresAt)).Scan(&t.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("api token: %w", store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("api token: %w", err)
+		}
+		return nil
+	})
+}
+
+// APITokenByHash finds a token by its hash.
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (*store.APIToken, error) {
+	return scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE hash = $1`, hash))
+}
+
+// APITokenByID reads one token.
+func (s *Store) APITokenByID(ctx context.Context, id int64) (*store.APIToken, error) {
+	return scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = $1`, id))
+}
+
+// APITokens lists an account's tokens, or all of them.
+func (s *Store) APITokens(ctx context.Context, accountID int64) ([]store.APIToken, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE $1 = 0 OR account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("api tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.APIToken
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIToken ends a token that is still in force.
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
+		return expectOne(tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0`, micros(at), id))
+	})
+}
+
+// TouchAPIToken records a use.
+func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
+		_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, micros(at), id)
+		return err
+	})
+}

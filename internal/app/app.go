@@ -31,11 +31,13 @@ import (
 	"govmail/internal/mailauth"
 	"govmail/internal/metrics"
 	"govmail/internal/notify"
+	"govmail/internal/outage"
 	"govmail/internal/password"
 	"govmail/internal/pop3"
 	"govmail/internal/pop3d"
 	"govmail/internal/queue"
 	"govmail/internal/quota"
+	"govmail/internal/report"
 	"govmail/internal/sendlimit"
 	"govmail/internal/smtpd"
 	"govmail/internal/store"
@@ -113,6 +115,8 @@ type App struct {
 	Dir      *directory.Service
 	Life     *lifecycle.Service
 	Notify   *notify.Notifier
+	Reports  *report.Monthly
+	Outage   *outage.Service
 	smtp     *smtpd.Server
 	pop3     *pop3.Server
 	http     *http.Server
@@ -199,6 +203,9 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	a.Life = &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Notify: a.Notify, Directory: a.Dir,
 		Policy: lifecycle.DefaultPolicy(), Passwords: pol, Logger: log.With("component", "lifecycle"),
 		WebURL: cfg.WebURL, Support: cfg.Support}
+	a.Outage = &outage.Service{Store: st, Notify: a.Notify, Clock: clk, Logger: log.With("component", "outage")}
+	a.Reports = &report.Monthly{Builder: &report.Builder{Store: st, Clock: clk}, Calendar: cal, Deliverer: a.Deliver,
+		Domain: cfg.Domains[0], Recipients: cfg.Reports.MonthlyTo, Logger: log.With("component", "report")}
 	if err := a.newOutbound(); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ func (a *App) runDailyJobs(ctx context.Context) {
 		if _, err := ret.Purge(ctx); err != nil {
 			a.Log.Error("log retention", "err", err)
 		}
+		if _, err := a.Reports.Run(ctx); err != nil {
+			a.Log.Error("monthly report", "err", err)
+		}
 	}
 	run()
 	for {

@@ -52,7 +52,8 @@ func (a *App) webSendGuard(ctx context.Context, acct *store.Account, rcpts []str
 // newWeb builds the HTTPS server: webmail, and the MTA-STS policy for the host
 // mta-sts.<domain> (RFC 8461).
 func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
-	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg}
+	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg,
+		Notices: a.outageBanner}
 	if a.queue != nil {
 		deps.Outbound = queueOutbound{a.queue}
 		deps.SendGuard = a.webSendGuard
@@ -71,4 +72,17 @@ func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 		ws.ServeHTTP(w, r)
 	})
 	return &http.Server{Handler: h, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}, nil
+}
+
+// outageBanner gives webmail the outage notices in force (R14.1).
+func (a *App) outageBanner(ctx context.Context) ([]web.Notice, error) {
+	ns, err := a.Outage.Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.Notice, len(ns))
+	for i, n := range ns {
+		out[i] = web.Notice{VI: n.BannerVI(), EN: n.BannerEN()}
+	}
+	return out, nil
 }

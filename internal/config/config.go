@@ -43,6 +43,7 @@ type Config struct {
 	Inbound  Inbound   `toml:"inbound"`
 	Log      Log       `toml:"log"`
 	Database Database  `toml:"database"`
+	Reports  Reports   `toml:"reports"`
 	// DNS is the resolver used for MX, SPF, DKIM, DMARC and MTA-STS lookups
 	// ("host:port"); empty means the system's.
 	DNS string `toml:"dns"`
@@ -141,6 +142,13 @@ type Database struct {
 	Driver   string `toml:"driver"` // "sqlite" (default) or "postgres"
 	DSN      string `toml:"dsn"`    // postgres://user:pass@host:5432/govmail
 	MaxConns int    `toml:"max_conns"`
+}
+
+// Reports configures the periodic report of Điều 7.3.
+type Reports struct {
+	// MonthlyTo receives the monthly report on the first working day of each
+	// month (e.g. the People's Committee office); empty: not sent.
+	MonthlyTo []string `toml:"monthly_to"`
 }
 
 // Log configures slog.

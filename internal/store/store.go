@@ -240,6 +240,8 @@ type Store interface {
 	DirectoryStore
 	LifecycleStore
 	TwoFactorStore
+	ReportStore
+	OutageStore
 	Close() error
 
 	// Accounts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -174,11 +175,13 @@ func (s *Store) reportRequests(ctx context.Context, q store.ReportQuery, unit fu
 		})
 }
 
-// reportReceived counts mail delivered into each unit's mailboxes.
+// reportReceived counts mail delivered into each unit's mailboxes. Grouping by
+// recipient follows translog_recipient (0006), which holds every column read,
+// so no row of the period is sorted or even read from the table.
 func (s *Store) reportReceived(ctx context.Context, q store.ReportQuery, unit func(int64) *store.UnitFigures) error {
 	query := `SELECT u, sum(n), sum(b) FROM (
 		SELECT ` + unitOf("g.rcpt") + ` AS u, g.n, g.b FROM (
-			SELECT recipient AS rcpt, count(*) AS n, sum(size) AS b FROM translog
+			SELECT recipient AS rcpt, count(*) AS n, sum(size) AS b FROM translog INDEXED BY translog_recipient
 			WHERE time >= ?1 AND time < ?2 AND direction IN ('in', 'internal') AND status = 'delivered'
 			GROUP BY recipient) g)
 	WHERE u IS NOT NULL GROUP BY u`
@@ -192,28 +195,27 @@ func (s *Store) reportReceived(ctx context.Context, q store.ReportQuery, unit fu
 		})
 }
 
-// reportSent counts mail sent from each unit's mailboxes: by the envelope
-// sender (a delegate sending as a unit mailbox counts for the unit mailbox,
-// R9.2), else by the authenticated user.
+// reportSent counts mail sent from each unit's mailboxes by the envelope
+// sender: submission only lets a person send as their own address or a unit
+// mailbox they are a delegate of (R9.1, R9.2), so it names the mailbox that
+// sent. Case variants group apart and meet again under their unit.
 func (s *Store) reportSent(ctx context.Context, q store.ReportQuery, unit func(int64) *store.UnitFigures) error {
-	query := `SELECT u, status, sum(n), sum(b) FROM (
-		SELECT COALESCE(` + unitOf("g.f") + `, ` + unitOf("g.a") + `) AS u, g.status, g.n, g.b FROM (
-			SELECT lower(envelope_from) AS f, lower(auth_user) AS a, status, count(*) AS n, sum(size) AS b FROM translog
+	query := `SELECT u, sum(n), sum(b), sum(failed) FROM (
+		SELECT ` + unitOf("lower(g.f)") + ` AS u, g.n, g.b, g.failed FROM (
+			SELECT envelope_from AS f, sum(status = 'delivered') AS n, sum(CASE WHEN status = 'delivered' THEN size ELSE 0 END) AS b,
+				sum(status != 'delivered') AS failed
+			FROM translog INDEXED BY translog_sender
 			WHERE time >= ?1 AND time < ?2 AND direction IN ('out', 'internal') AND status IN ('delivered', 'bounced', 'refused')
-			GROUP BY 1, 2, 3) g)
-	WHERE u IS NOT NULL GROUP BY u, status`
-	var id, n, b int64
-	var status string
+			GROUP BY envelope_from) g)
+	WHERE u IS NOT NULL GROUP BY u`
+	var id, n, b, failed int64
 	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
-		func() []any { return []any{&id, &status, &n, &b} },
+		func() []any { return []any{&id, &n, &b, &failed} },
 		func() {
 			u := unit(id)
-			if status == store.LogDelivered {
-				u.Sent += n
-				u.SentBytes += b
-			} else {
-				u.SendFailed += n
-			}
+			u.Sent += n
+			u.SentBytes += b
+			u.SendFailed += failed
 		})
 }
 
@@ -239,13 +241,47 @@ func (s *Store) reportHeld(ctx context.Context, q store.ReportQuery, unit func(i
 		func() { unit(id).Held[cls] += n })
 }
 
+// logDirections and logStatuses code the known values as small integers: SQLite
+// groups by sorting, and sorting integers is twice as fast as text.
+var (
+	logDirections = []string{"in", "out", "internal"}
+	logStatuses   = []string{store.LogDelivered, store.LogDeferred, store.LogBounced, store.LogRefused, store.LogQuarantined}
+)
+
+func codeCase(col string, values []string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for i, v := range values {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", v, i)
+	}
+	fmt.Fprintf(&b, " ELSE %d END", len(values))
+	return b.String()
+}
+
 func (s *Store) reportMailTotals(ctx context.Context, q store.ReportQuery) ([]store.MailTotal, error) {
+	query := `SELECT k, count(*), IFNULL(sum(size), 0) FROM (
+		SELECT ` + codeCase("direction", logDirections) + ` * 16 + ` + codeCase("status", logStatuses) + ` AS k, size
+		FROM translog WHERE time >= ?1 AND time < ?2)
+	GROUP BY k`
+	name := func(values []string, i int64) string {
+		if i < int64(len(values)) {
+			return values[i]
+		}
+		return "other"
+	}
 	var out []store.MailTotal
-	var m store.MailTotal
-	err := s.eachRow(ctx, `SELECT direction, status, count(*), IFNULL(sum(size), 0) FROM translog WHERE time >= ?1 AND time < ?2
-		GROUP BY direction, status ORDER BY direction, status`, []any{micros(q.Since), micros(q.Until)},
-		func() []any { return []any{&m.Direction, &m.Status, &m.Messages, &m.Bytes} },
-		func() { out = append(out, m) })
+	var k, n, b int64
+	err := s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+		func() []any { return []any{&k, &n, &b} },
+		func() {
+			out = append(out, store.MailTotal{Direction: name(logDirections, k/16), Status: name(logStatuses, k%16), Messages: n, Bytes: b})
+		})
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Direction != out[j].Direction {
+			return out[i].Direction < out[j].Direction
+		}
+		return out[i].Status < out[j].Status
+	})
 	return out, err
 }
 

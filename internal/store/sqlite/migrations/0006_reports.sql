@@ -37,3 +37,13 @@ CREATE TABLE outage_recipients (
   account_id INTEGER NOT NULL,
   PRIMARY KEY (outage_id, account_id)
 );
+
+-- The reports group the log by recipient and by sender over a period. With
+-- direction, status and size in these indexes (which the log search uses by
+-- their first columns already) the grouping reads the index alone, in order,
+-- instead of sorting every row of the period: a year of a province's log
+-- (1,000,000 rows) groups in a fraction of a second instead of several.
+DROP INDEX translog_recipient;
+CREATE INDEX translog_recipient ON translog(recipient, time, direction, status, size);
+DROP INDEX translog_sender;
+CREATE INDEX translog_sender ON translog(envelope_from, time, direction, status, size);

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"govmail/internal/api"
+	"govmail/internal/autoconfig"
 	"govmail/internal/queue"
 	"govmail/internal/store"
 	"govmail/internal/web"
@@ -53,7 +55,7 @@ func (a *App) webSendGuard(ctx context.Context, acct *store.Account, rcpts []str
 // mta-sts.<domain> (RFC 8461).
 func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg,
-		Notices: a.outageBanner}
+		Notices: a.outageBanner, Dir: a.Dir, Life: a.Life}
 	if a.queue != nil {
 		deps.Outbound = queueOutbound{a.queue}
 		deps.SendGuard = a.webSendGuard
@@ -63,13 +65,18 @@ func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 		return nil, err
 	}
 	a.webmail = ws
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix+"/", api.New(api.Deps{Store: a.Store, Auth: a.Auth, Dir: a.Dir, Life: a.Life, Clock: a.Clock,
+		Logger: a.Log.With("service", "api"), Config: a.Cfg, Session: ws.SessionAccount}))
+	autoconfig.New(autoconfig.FromConfig(a.Cfg), a.Log.With("service", "autoconfig")).Register(mux)
+	mux.Handle("/", ws)
 	sts := queue.STSHandler(queue.OwnPolicy(a.Cfg.Hostname))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(strings.ToLower(r.Host), "mta-sts.") {
 			sts.ServeHTTP(w, r)
 			return
 		}
-		ws.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	})
 	return &http.Server{Handler: h, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}, nil
 }

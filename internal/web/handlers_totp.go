@@ -63,11 +63,16 @@ func (s *Server) totpPage(r *http.Request, rc *reqCtx) (*pageData, error) {
 	return p, nil
 }
 
-// totpQR draws the otpauth URL of the secret as a PNG data URL.
-func totpQR(account, secret string) (template.URL, error) {
+// totpURL is the otpauth URL of the secret, for apps that take it as text.
+func totpURL(account, secret string) string {
 	q := url.Values{"secret": {secret}, "issuer": {totpIssuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
 	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + totpIssuer + ":" + account, RawQuery: q.Encode()}
-	k, err := otp.NewKeyFromURL(u.String())
+	return u.String()
+}
+
+// totpQR draws the otpauth URL of the secret as a PNG data URL.
+func totpQR(account, secret string) (template.URL, error) {
+	k, err := otp.NewKeyFromURL(totpURL(account, secret))
 	if err != nil {
 		return "", err
 	}

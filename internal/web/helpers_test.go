@@ -19,13 +19,18 @@ import (
 	"testing"
 	"time"
 
+	"govmail/internal/address"
 	"govmail/internal/auth"
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/delivery"
+	"govmail/internal/directory"
+	"govmail/internal/lifecycle"
+	"govmail/internal/notify"
 	"govmail/internal/password"
 	"govmail/internal/store"
 	"govmail/internal/store/sqlite"
+	"govmail/internal/workdays"
 )
 
 // env is a webmail over a real SQLite store, the real auth service (password.Verify,
@@ -38,6 +43,8 @@ type env struct {
 	cfg  config.Config
 	auth *auth.Service
 	del  *delivery.Deliverer
+	dir  *directory.Service
+	life *lifecycle.Service
 	srv  *Server
 	ts   *httptest.Server
 	log  *slog.Logger
@@ -80,7 +87,17 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		Sleep:   func(context.Context, time.Duration) {},
 	}
 	del := &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}
-	srv, err := New(Deps{Store: st, Auth: a, Deliverer: del, Clock: clk, Logger: log, Config: cfg, Outbound: opt.outbound, Notices: opt.notices, SendGuard: opt.guard})
+	// The portal's services, built as app.New builds them.
+	ds := &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
+	cal, err := workdays.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	life := &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Directory: ds, Policy: lifecycle.DefaultPolicy(), Passwords: pol,
+		Notify: &notify.Notifier{Deliverer: del, Clock: clk, Domain: cfg.Domains[0], Logger: log}, Logger: log,
+		WebURL: cfg.WebURL, Support: cfg.Support}
+	srv, err := New(Deps{Store: st, Auth: a, Deliverer: del, Clock: clk, Logger: log, Config: cfg, Outbound: opt.outbound, Notices: opt.notices, SendGuard: opt.guard,
+		Dir: ds, Life: life})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +107,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		srv.Close()
 		st.Close()
 	})
-	return &env{t: t, st: st, clk: clk, cfg: cfg, auth: a, del: del, srv: srv, ts: ts, log: log}
+	return &env{t: t, st: st, clk: clk, cfg: cfg, auth: a, del: del, dir: ds, life: life, srv: srv, ts: ts, log: log}
 }
 
 // cheapHash keeps tests fast: argon2id with tiny parameters, verified by the real

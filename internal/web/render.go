@@ -18,15 +18,23 @@ import (
 
 // pages lists every page template.
 func pages() []string {
-	return []string{"login", "password", "totp", "locked", "error", "list", "read", "compose", "search"}
+	return []string{"login", "password", "totp", "locked", "error", "list", "read", "compose", "search", "settings",
+		"portal_dashboard", "portal_units", "portal_unit", "portal_accounts", "portal_account_new", "portal_account",
+		"portal_requests", "portal_request", "portal_log", "portal_audit", "portal_secret",
+		"unit_home", "unit_list", "unit_requests", "unit_request_new"}
 }
 
 // layoutOf says which layout a page uses: "app" has the folder list, search and
 // quota bar; "plain" is the centred card of the login, password and error pages.
 func layoutOf(page string) string {
 	switch page {
-	case "list", "read", "compose", "search":
+	case "list", "read", "compose", "search", "settings":
 		return "app"
+	}
+	// The operators' portal and the unit managers' pages share one layout: the
+	// webmail's top bar with a section menu instead of the folders.
+	if strings.HasPrefix(page, "portal_") || strings.HasPrefix(page, "unit_") {
+		return "portal"
 	}
 	return "plain"
 }
@@ -36,9 +44,24 @@ func (s *Server) parseTemplates() error {
 	funcs := template.FuncMap{
 		// The real T needs the request's language; pageData.T is what templates call.
 		"add": func(a, b int) int { return a + b },
+		// dict hands a shared part both the page (for T) and its own data.
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
 	}
 	for _, name := range pages() {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -74,6 +97,13 @@ type pageData struct {
 	Support string
 	Banners []string // outage notices (R14.1)
 	Body    any
+
+	// Portal and unit pages: the section menu, the area's name and home.
+	Nav       []navLink
+	AreaTitle string
+	Home      string
+	// ExtraCSS loads portal.css: the portal, unit and settings pages.
+	ExtraCSS bool
 }
 
 // T translates key into the page's language.

@@ -34,6 +34,8 @@ import (
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/delivery"
+	"govmail/internal/directory"
+	"govmail/internal/lifecycle"
 	"govmail/internal/password"
 	"govmail/internal/store"
 	"govmail/internal/web/i18n"
@@ -100,6 +102,11 @@ type Deps struct {
 	// every mail page until closed; nil shows none. It is called once per page, so
 	// it should answer from memory.
 	Notices func(ctx context.Context) ([]Notice, error)
+	// Dir and Life are the directory and lifecycle services behind the operators'
+	// portal (/portal) and the unit managers' pages (/unit); with either nil those
+	// pages answer 404 and webmail alone is served.
+	Dir  *directory.Service
+	Life *lifecycle.Service
 }
 
 // Notice is an outage notice of R14.1 as the banner shows it.
@@ -219,6 +226,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /compose", s.authed(s.handleComposeForm))
 	m.HandleFunc("POST /compose", s.authed(s.handleCompose))
 	m.HandleFunc("GET /search", s.authed(s.handleSearch))
+	s.settingsRoutes(m)
+	s.portalRoutes(m)
+	s.unitRoutes(m)
 	s.mux = m
 }
 
@@ -523,4 +533,23 @@ func parseID(s string) (int64, bool) {
 func parseUID(s string) (uint32, bool) {
 	v, err := strconv.ParseUint(s, 10, 32)
 	return uint32(v), err == nil && v > 0
+}
+
+// SessionAccount gives the REST API (internal/api) the account of a web session:
+// only a full session — second factor done, no password change pending, account
+// active — counts.
+func (s *Server) SessionAccount(r *http.Request) (*store.Account, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, false
+	}
+	sess, err := s.sessions.Get(r.Context(), c.Value)
+	if err != nil || sess.PendingTOTP {
+		return nil, false
+	}
+	acct, err := s.d.Store.AccountByID(r.Context(), sess.AccountID)
+	if err != nil || acct.State != store.StateActive || s.mustChange(sess, acct) {
+		return nil, false
+	}
+	return acct, true
 }

@@ -35,8 +35,12 @@ type Catalog struct {
 
 // New builds the catalog.
 func New() *Catalog {
+	msgs := messages()
+	for k, v := range portalMessages() {
+		msgs[k] = v
+	}
 	return &Catalog{
-		msgs:    messages(),
+		msgs:    msgs,
 		matcher: language.NewMatcher([]language.Tag{language.Vietnamese, language.English}),
 	}
 }

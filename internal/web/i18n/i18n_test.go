@@ -54,3 +54,13 @@ func TestNegotiate(t *testing.T) {
 		t.Errorf("format: %q", got)
 	}
 }
+
+// The portal's catalog adds keys; it never silently replaces a webmail text.
+func TestPortalKeysAreNew(t *testing.T) {
+	web := messages()
+	for k := range portalMessages() {
+		if _, dup := web[k]; dup {
+			t.Errorf("%s is in both catalogs", k)
+		}
+	}
+}

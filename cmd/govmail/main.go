@@ -45,6 +45,7 @@ Usage:
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail backup DIR [-data D]                  consistent online backup (database, bodies, keys)
   govmail restore BACKUP -data D                a new data directory from a backup, checked
+  govmail import imap --from imaps://HOST:993 --accounts accounts.csv [--mirror-deletes] | mbox|maildir PATH --to ADDRESS | directory units.csv accounts.csv
   govmail migrate --to postgres://USER@HOST/DB [-data D]   copy a SQLite deployment to PostgreSQL (stop serve first)
   govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
 
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAccount(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "backup":

@@ -76,7 +76,7 @@ type MailTotal struct {
 type ReportFigures struct {
 	Units map[int64]*UnitFigures
 	// Mail counts every log row of the period by direction and status,
-	// whichever unit it concerns.
+	// whichever unit it concerns, sorted by direction, then status.
 	Mail []MailTotal
 }
 

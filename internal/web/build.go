@@ -22,7 +22,9 @@ type outAttachment struct {
 
 // outMessage is what compose builds a message from.
 type outMessage struct {
-	From        *mail.Address
+	From *mail.Address
+	// Sender names the delegate who sends as a unit mailbox (R9.2); nil otherwise.
+	Sender      *mail.Address
 	To, Cc, Bcc []*mail.Address
 	Subject     string
 	Text        string
@@ -44,6 +46,9 @@ func (m *outMessage) build(messageID string) ([]byte, error) {
 	var h mail.Header
 	h.SetDate(m.Date)
 	h.SetAddressList("From", []*mail.Address{m.From})
+	if m.Sender != nil {
+		h.SetAddressList("Sender", []*mail.Address{m.Sender})
+	}
 	if len(m.To) > 0 {
 		h.SetAddressList("To", m.To)
 	}

@@ -21,6 +21,10 @@ import (
 
 // composeView is the body of the compose page.
 type composeView struct {
+	// From is the chosen sender; FromChoices the user's own address and the unit
+	// mailboxes they are a delegate of (Điều 9).
+	From        string
+	FromChoices []string
 	To, Cc, Bcc string
 	Subject     string
 	Text        string
@@ -120,7 +124,7 @@ func (s *Server) composePage(ctx context.Context, r *http.Request, rc *reqCtx, v
 func (s *Server) handleComposeForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	v := composeView{To: q.Get("to")}
+	v := composeView{To: q.Get("to"), FromChoices: s.fromChoices(ctx, rc)}
 	for _, kind := range []string{"reply", "replyall", "forward", "draft"} {
 		if q.Get(kind) == "" {
 			continue
@@ -274,6 +278,7 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 	ctx := r.Context()
 	f := r.PostForm
 	v := composeView{
+		From: f.Get("from"), FromChoices: s.fromChoices(ctx, rc),
 		To: f.Get("to"), Cc: f.Get("cc"), Bcc: f.Get("bcc"),
 		Subject: cleanLine(f.Get("subject")), Text: norm.NFC.String(strings.ToValidUTF8(f.Get("body"), "\uFFFD")),
 		RefKind: f.Get("ref_kind"),
@@ -320,7 +325,20 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if n := rc.acct.DisplayName; n != "" && !strings.Contains(n, "@") {
 		from.Name = n
 	}
-	om := &outMessage{From: from, To: to, Cc: cc, Bcc: bcc, Subject: v.Subject, Text: v.Text,
+	var sender *mail.Address
+	if v.From != "" && !strings.EqualFold(v.From, rc.acct.Address) {
+		// Điều 9.3: one sends only from a mailbox one holds or manages; the
+		// same decision as SMTP submission's.
+		box, err := s.d.Auth.SendAs(ctx, rc.acct, v.From)
+		if err != nil {
+			errs = append(errs, s.cat.T(rc.lang, "compose.err.send_as", v.From))
+		} else {
+			rc.sendAs = box
+			sender = from
+			from = &mail.Address{Address: box.Address, Name: box.DisplayName}
+		}
+	}
+	om := &outMessage{From: from, Sender: sender, To: to, Cc: cc, Bcc: bcc, Subject: v.Subject, Text: v.Text,
 		Attachments: atts, Date: s.d.Clock.Now().In(s.loc), Hostname: s.d.Config.Hostname}
 	if om.Hostname == "" {
 		om.Hostname = "localhost"
@@ -563,8 +581,8 @@ func (s *Server) sendMessage(ctx context.Context, r *http.Request, rc *reqCtx, r
 	var failed []string
 	if len(local) > 0 {
 		res, err := s.d.Deliverer.Deliver(ctx, &delivery.Envelope{
-			From: rc.acct.Address, Recipients: local, ClientIP: clientIP(r), ClientHelo: "webmail",
-			Proto: "HTTPS", Direction: "internal", AuthUser: rc.acct.Address,
+			From: s.envelopeFrom(rc), Recipients: local, ClientIP: clientIP(r), ClientHelo: "webmail",
+			Proto: "HTTPS", Direction: "internal", AuthUser: s.authUser(rc),
 		}, strings.NewReader(string(raw)))
 		if err != nil {
 			return nil, fmt.Errorf("send: %w", err)
@@ -582,7 +600,7 @@ func (s *Server) sendMessage(ctx context.Context, r *http.Request, rc *reqCtx, r
 		}
 	}
 	if len(remote) > 0 && s.d.Outbound != nil {
-		if err := s.d.Outbound.Submit(ctx, OutboundMessage{From: rc.acct.Address, Recipients: remote, AuthUser: rc.acct.Address, ClientIP: clientIP(r), Raw: raw}); err != nil {
+		if err := s.d.Outbound.Submit(ctx, OutboundMessage{From: s.envelopeFrom(rc), Recipients: remote, AuthUser: s.authUser(rc), ClientIP: clientIP(r), Raw: raw}); err != nil {
 			return nil, fmt.Errorf("send: %w", err)
 		}
 	}
@@ -593,7 +611,11 @@ func (s *Server) sendMessage(ctx context.Context, r *http.Request, rc *reqCtx, r
 // afterSend keeps the Sent copy, removes the draft it came from and marks the
 // message replied to.
 func (s *Server) afterSend(ctx context.Context, rc *reqCtx, copyRaw []byte, rf *ref) error {
-	sent, err := s.mailboxBySpecial(ctx, rc.acct.ID, store.SpecialSent)
+	owner := rc.acct.ID
+	if rc.sendAs != nil {
+		owner = rc.sendAs.ID // the unit mailbox keeps what was sent in its name
+	}
+	sent, err := s.mailboxBySpecial(ctx, owner, store.SpecialSent)
 	if err != nil {
 		return err
 	}
@@ -650,4 +672,30 @@ func (s *Server) saveDraft(ctx context.Context, rc *reqCtx, raw []byte, rf *ref)
 func messageIDOf(raw []byte) string {
 	v := parseMessage(raw)
 	return v.MessageID
+}
+
+// fromChoices are the addresses the user may send as: their own, then the unit
+// mailboxes they are a delegate of.
+func (s *Server) fromChoices(ctx context.Context, rc *reqCtx) []string {
+	out := []string{rc.acct.Address}
+	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+		out = append(out, u.Address)
+	}
+	return out
+}
+
+// envelopeFrom is the reverse path: the mailbox sent as.
+func (s *Server) envelopeFrom(rc *reqCtx) string {
+	if rc.sendAs != nil {
+		return rc.sendAs.Address
+	}
+	return rc.acct.Address
+}
+
+// authUser names who sent, for the transaction log (R9.2).
+func (s *Server) authUser(rc *reqCtx) string {
+	if rc.sendAs != nil {
+		return rc.acct.Address + " (for " + rc.sendAs.Address + ")"
+	}
+	return rc.acct.Address
 }

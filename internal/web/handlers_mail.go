@@ -80,6 +80,22 @@ func (s *Server) mailbox(ctx context.Context, rc *reqCtx, idText string) (*store
 			return &mbs[i], nil
 		}
 	}
+	// A unit mailbox the user is a delegate of right now (R9.1); the visit counts
+	// as a login of that mailbox (R8.2).
+	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+		ums, err := s.d.Store.ListMailboxes(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ums {
+			if ums[i].ID == id && !strings.HasPrefix(ums[i].Name, "#") {
+				if err := s.d.Store.RecordLogin(ctx, u.ID, s.d.Clock.Now()); err != nil {
+					s.log.Warn("unit mailbox login not recorded", "unit", u.Address, "err", err)
+				}
+				return &ums[i], nil
+			}
+		}
+	}
 	return nil, store.ErrNotFound
 }
 

@@ -285,6 +285,27 @@ func (s *Server) folders(ctx context.Context, rc *reqCtx, current int64) ([]fold
 	}
 	// Stable: the store's name order stays within a rank.
 	slices.SortStableFunc(out, func(a, b folderView) int { return cmp.Compare(folderRank(a.Special), folderRank(b.Special)) })
+	// The unit mailboxes the user manages follow their own folders (R9.1).
+	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+		ums, err := s.d.Store.ListMailboxes(ctx, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("folders: %w", err)
+		}
+		var unit []folderView
+		for i := range ums {
+			mb := &ums[i]
+			if strings.HasPrefix(mb.Name, "#") {
+				continue
+			}
+			st, err := s.cache.Status(ctx, s.d.Store, mb.ID)
+			if err != nil {
+				return nil, fmt.Errorf("folders: %w", err)
+			}
+			fv := folderView{ID: mb.ID, Name: u.Address + " › " + s.folderName(rc.lang, mb), Unread: st.Unseen, Total: st.Messages, Current: mb.ID == current}
+			unit = append(unit, fv)
+		}
+		out = append(out, unit...)
+	}
 	return out, nil
 }
 

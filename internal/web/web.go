@@ -264,6 +264,24 @@ type reqCtx struct {
 	sess *Session
 	acct *store.Account
 	lang i18n.Lang
+	// sendAs is the unit mailbox a delegate sends as (Điều 9); nil: their own.
+	sendAs *store.Account
+}
+
+// delegatedUnits lists the active unit mailboxes the user is a delegate of
+// (Điều 9.2, R9.1), checked on every request so that a removal acts at once.
+func (s *Server) delegatedUnits(ctx context.Context, acct *store.Account) []*store.Account {
+	ds, err := s.d.Store.DelegatedTo(ctx, acct.ID)
+	if err != nil {
+		return nil
+	}
+	var out []*store.Account
+	for _, d := range ds {
+		if a, err := s.d.Store.AccountByID(ctx, d.UnitAccountID); err == nil && a.State == store.StateActive {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)

@@ -77,6 +77,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdRequest(ctx, args[1:], stdout, stderr)
 		case "queue":
 			return cmdAdminQueue(ctx, args[1:], stdout, stderr)
+		case "held":
+			return cmdHeld(ctx, args[1:], stdout, stderr)
 		case "token":
 			return cmdToken(ctx, args[1:], stdout, stderr)
 		case "report":

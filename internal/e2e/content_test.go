@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"govmail/internal/config"
+	"govmail/internal/held"
 	"govmail/internal/store"
 	"govmail/internal/testutil"
 )
@@ -129,6 +130,27 @@ func TestSpamAndPolicyR4_2(t *testing.T) {
 	}
 	if _, err := c.Select("#Quarantine", nil).Wait(); err == nil {
 		t.Error("quarantine selectable over IMAP")
+	}
+	// An operator sees it and releases it into the INBOX (R4.2).
+	h := &held.Service{Store: s.App.Store, Clock: s.Clock}
+	items, err := h.List(ctx, 10)
+	if err != nil || len(items) != 1 || items[0].Address != a.Address || !strings.Contains(items[0].Subject, "Facebook") {
+		t.Fatalf("held list: %+v %v", items, err)
+	}
+	if err := h.Release(ctx, a.Address, items[0].UID, "quantri@sonla.gov.vn"); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range inboxBodies(t, s, a) {
+		if bytes.Contains(b, []byte("Mã xác nhận")) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("released message not in the INBOX")
+	}
+	if items, _ := h.List(ctx, 10); len(items) != 0 {
+		t.Errorf("still held after release: %d", len(items))
 	}
 }
 

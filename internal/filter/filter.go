@@ -16,6 +16,7 @@ import (
 	"govmail/internal/clamd"
 	"govmail/internal/contentpolicy"
 	"govmail/internal/rspamd"
+	"govmail/internal/store"
 )
 
 // VirusError refuses an infected message (R4.1).
@@ -183,7 +184,7 @@ func (l *Learner) Learn(raw []byte, spam bool) {
 
 // QuarantineFolder is the hidden folder held mail goes to (R4.2): not listed
 // by IMAP or webmail; operators release from it.
-const QuarantineFolder = "#Quarantine"
+const QuarantineFolder = store.HeldFolder
 
 // IsHidden tells names users never see or create.
 func IsHidden(name string) bool { return strings.HasPrefix(name, "#") }

@@ -242,6 +242,7 @@ type Store interface {
 	TwoFactorStore
 	ReportStore
 	OutageStore
+	HeldStore
 	Close() error
 
 	// Accounts

@@ -188,7 +188,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		Events:   authLog{st, log},
 		Logger:   log,
 	}
-	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname}
+	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname, MaxAttachment: cfg.SMTP.MaxAttachmentBytes}
 	a.Dir = &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
 	a.Notify = &notify.Notifier{Deliverer: a.Deliver, Clock: clk, Domain: cfg.Domains[0], Logger: log}
 	if a.Deliver.Filter, err = a.newFilter(); err != nil {

@@ -9,15 +9,22 @@ import (
 
 	"govmail/internal/api"
 	"govmail/internal/autoconfig"
+	"govmail/internal/delivery"
 	"govmail/internal/queue"
 	"govmail/internal/store"
 	"govmail/internal/web"
 )
 
 // queueOutbound hands webmail's mail for other domains to the queue.
-type queueOutbound struct{ q *queue.Queue }
+type queueOutbound struct {
+	q             *queue.Queue
+	maxAttachment int64
+}
 
 func (o queueOutbound) Submit(ctx context.Context, m web.OutboundMessage) error {
+	if err := delivery.CheckAttachments(m.Raw, o.maxAttachment); err != nil {
+		return err
+	}
 	rcpts := make([]queue.Recipient, len(m.Recipients))
 	for i, r := range m.Recipients {
 		rcpts[i] = queue.Recipient{Address: r}
@@ -57,7 +64,7 @@ func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg,
 		Notices: a.outageBanner, Dir: a.Dir, Life: a.Life}
 	if a.queue != nil {
-		deps.Outbound = queueOutbound{a.queue}
+		deps.Outbound = queueOutbound{q: a.queue, maxAttachment: a.Cfg.SMTP.MaxAttachmentBytes}
 		deps.SendGuard = a.webSendGuard
 	}
 	ws, err := web.New(deps)

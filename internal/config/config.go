@@ -74,11 +74,13 @@ type TLS struct {
 
 // SMTP holds protocol limits.
 type SMTP struct {
-	MaxMessageBytes int64    `toml:"max_message_bytes"` // R11.5: 25 MB
-	MaxRecipients   int      `toml:"max_recipients"`
-	MaxLineLength   int      `toml:"max_line_length"`
-	ReadTimeout     Duration `toml:"read_timeout"`
-	WriteTimeout    Duration `toml:"write_timeout"`
+	MaxMessageBytes int64 `toml:"max_message_bytes"` // R11.5: 25 MB
+	// MaxAttachmentBytes is the optional per-attachment limit of R11.5 (0: none).
+	MaxAttachmentBytes int64    `toml:"max_attachment_bytes"`
+	MaxRecipients      int      `toml:"max_recipients"`
+	MaxLineLength      int      `toml:"max_line_length"`
+	ReadTimeout        Duration `toml:"read_timeout"`
+	WriteTimeout       Duration `toml:"write_timeout"`
 }
 
 // Policy holds the numbers of the regulation that this part of the system uses.

@@ -62,6 +62,8 @@ type Deliverer struct {
 	Quota QuotaWatcher
 	// Filter, when set, checks every message before it is stored (Điều 4).
 	Filter *filter.Filter
+	// MaxAttachment is the optional per-attachment limit of R11.5 (0: none).
+	MaxAttachment int64
 	// OnHeld is told of each recipient whose copy was held in quarantine, so the
 	// user can be told why (R4.2).
 	OnHeld func(ctx context.Context, r Recipient, v contentpolicy.Verdict)
@@ -150,6 +152,11 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 	buf.Write(msg.Bytes())
 	raw := buf.Bytes()
 	nm, p := Prepare(raw, now)
+	if env.Proto != "LOCAL" {
+		if err := checkAttachment(p, d.MaxAttachment); err != nil {
+			return nil, err
+		}
+	}
 	targets := make([]store.DeliveryTarget, len(env.Recipients))
 	var held []int
 	for i, r := range env.Recipients {
@@ -203,6 +210,36 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 		}
 	}
 	return &Result{Outcomes: out, Size: int64(len(raw))}, nil
+}
+
+// AttachmentTooLargeError refuses a message with an attachment over the
+// per-attachment limit of R11.5.
+type AttachmentTooLargeError struct {
+	Name        string
+	Size, Limit int64
+}
+
+func (e *AttachmentTooLargeError) Error() string {
+	return fmt.Sprintf("attachment %q of about %d bytes is over the limit of %d", e.Name, e.Size, e.Limit)
+}
+
+// CheckAttachments applies the per-attachment limit to a raw message; smtpd and
+// the queue call it for mail that leaves without passing through Deliver.
+func CheckAttachments(raw []byte, limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	return checkAttachment(mailparse.Parse(raw), limit)
+}
+
+func checkAttachment(p *mailparse.Parsed, limit int64) error {
+	if limit <= 0 {
+		return nil
+	}
+	if a, ok := mailparse.LargestAttachment(p); ok && a.Size > limit {
+		return &AttachmentTooLargeError{Name: a.Name, Size: a.Size, Limit: limit}
+	}
+	return nil
 }
 
 // unitOf is the local part of the recipient's top-level unit, the key of the

@@ -449,3 +449,31 @@ func TestDelegateSendsAsUnitR9(t *testing.T) {
 		t.Errorf("send after removal: %v", err)
 	}
 }
+
+// R11.5: an optional per-attachment limit refuses a message whose attachment is
+// over it (552 5.3.4 naming the file), inbound and on submission.
+func TestAttachmentLimitR11_5(t *testing.T) {
+	s := testutil.Start(t, testutil.Options{Config: func(c *configT) { c.SMTP.MaxAttachmentBytes = 1 << 20 }})
+	a := s.AddAccount(t, "att.skhcn@sonla.gov.vn", pw)
+	msg := func(n int) string {
+		return "MIME-Version: 1.0\r\nSubject: tệp\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nxem tệp\r\n" +
+			"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"bao-cao.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			strings.Repeat(strings.Repeat("A", 76)+"\r\n", n) + "--b--\r\n"
+	}
+	err := sendPlain(s.Addr("smtp"), "x@example.org", a.Address, msg(20000)) // ~1.1 MB decoded
+	if codeOf(err) != 552 || enhOf(err) != "5.3.4" || !strings.Contains(err.Error(), "bao-cao.pdf") {
+		t.Fatalf("big attachment: %v", err)
+	}
+	if err := sendPlain(s.Addr("smtp"), "x@example.org", a.Address, msg(1000)); err != nil {
+		t.Fatalf("small attachment: %v", err)
+	}
+	c := dialSubmissionTLS(t, s)
+	c.Auth(sasl.NewPlainClient("", a.Address, pw))
+	c.Mail(a.Address, nil)
+	c.Rcpt("friend@example.org", nil)
+	w, _ := c.Data()
+	w.Write([]byte(msg(20000)))
+	if err := w.Close(); codeOf(err) != 552 {
+		t.Fatalf("big attachment to a remote recipient: %v", err)
+	}
+}

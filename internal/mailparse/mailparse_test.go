@@ -503,3 +503,17 @@ func TestCutWords(t *testing.T) {
 		}
 	}
 }
+
+// R11.5: the largest attachment is found with its decoded size.
+func TestLargestAttachmentR11_5(t *testing.T) {
+	raw := "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nxin chào\r\n" +
+		"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=utf-8''B%C3%A1o%20c%C3%A1o.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		strings.Repeat("QUJDREVGR0g=\r\n", 100) + "--b\r\nContent-Type: image/png; name=a.png\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n"
+	a, ok := LargestAttachment(Parse([]byte(raw)))
+	if !ok || a.Name != "Báo cáo.pdf" || a.Size < 700 || a.Size > 1100 {
+		t.Fatalf("largest attachment: %+v %v", a, ok)
+	}
+	if _, ok := LargestAttachment(Parse([]byte("Subject: x\r\n\r\nbody\r\n"))); ok {
+		t.Error("a plain message has an attachment")
+	}
+}

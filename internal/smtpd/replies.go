@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"govmail/internal/auth"
+	"govmail/internal/delivery"
 	"govmail/internal/filter"
 	"govmail/internal/store"
 )
@@ -91,7 +92,10 @@ func dataReply(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
 	var ve *filter.VirusError
 	var spam *filter.SpamError
+	var big *delivery.AttachmentTooLargeError
 	switch {
+	case errors.As(err, &big):
+		return reply(552, 5, 3, 4, fmt.Sprintf("Attachment %q is larger than %d MB / Tệp đính kèm %q vượt quá %d MB", big.Name, big.Limit>>20, big.Name, big.Limit>>20))
 	case errors.As(err, &ve):
 		return reply(554, 5, 7, 1, fmt.Sprintf("Virus found: %s / Thư chứa virus: %s", ve.Signature, ve.Signature))
 	case errors.As(err, &spam):

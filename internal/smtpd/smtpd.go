@@ -428,6 +428,9 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	if len(ss.remote) > 0 {
+		if err := delivery.CheckAttachments(raw, ss.s.deliverer.MaxAttachment); err != nil {
+			return ss.refused(err)
+		}
 		// R4.1: mail leaving is scanned too, once, before either path takes it.
 		if f := ss.s.deliverer.Filter; f != nil {
 			if _, err := f.Check(ss.ctx, filter.Input{Direction: "out", ClientIP: ss.ip, From: ss.from, AuthUser: env.AuthUser, Raw: raw}); err != nil {

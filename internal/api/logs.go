@@ -92,42 +92,6 @@ func (a *API) logFilter(q url.Values, defLimit, maxLimit int) (store.LogFilter, 
 	return f, v.err()
 }
 
-func describeFilter(f store.LogFilter) string {
-	var parts []string
-	add := func(k, v string) {
-		if v != "" {
-			parts = append(parts, k+"="+v)
-		}
-	}
-	add("address", f.Address)
-	add("user", f.AuthUser)
-	add("ip", f.ClientIP)
-	add("status", f.Status)
-	add("message_id", f.MessageID)
-	if !f.Since.IsZero() {
-		add("since", f.Since.Format(time.RFC3339))
-	}
-	if !f.Until.IsZero() {
-		add("until", f.Until.Format(time.RFC3339))
-	}
-	if f.BeforeID != 0 {
-		add("before_id", strconv.FormatInt(f.BeforeID, 10))
-	}
-	return strings.Join(parts, " ")
-}
-
-func logTarget(f store.LogFilter) string {
-	switch {
-	case f.Address != "":
-		return f.Address
-	case f.AuthUser != "":
-		return f.AuthUser
-	case f.ClientIP != "":
-		return f.ClientIP
-	}
-	return "*"
-}
-
 // searchLogs searches the transaction log (R11.3), newest first, paged by id:
 // next_before_id is the before_id of the next page. The search is written to
 // the audit log before it runs (R14.5), and not run when it cannot be.
@@ -136,7 +100,7 @@ func (a *API) searchLogs(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := c.audit("log.search", logTarget(f), describeFilter(f)); err != nil {
+	if err := c.audit("log.search", maillog.Target(f), maillog.Describe(f)); err != nil {
 		return err
 	}
 	rows, err := a.d.Store.SearchLog(c.ctx, f)
@@ -169,7 +133,7 @@ func (a *API) exportLogs(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := c.audit("log.export", logTarget(f), describeFilter(f)); err != nil {
+	if err := c.audit("log.export", maillog.Target(f), maillog.Describe(f)); err != nil {
 		return err
 	}
 	// One read, not pages: the store orders by time but pages by id, and an

@@ -249,7 +249,7 @@ func (a *App) Start(ctx context.Context) error {
 
 	a.pop3 = &pop3.Server{
 		Backend: &pop3d.Backend{Store: a.Store, Auth: a.Auth, OnAuth: func(err error) {
-			a.Metrics.AuthResults.WithLabelValues("pop3", authResult(err)).Inc()
+			a.Metrics.AuthResults.WithLabelValues("pop3", auth.ResultLabel(err)).Inc()
 		}},
 		Hostname:  a.Cfg.Hostname,
 		TLSConfig: tlsCfg,
@@ -378,22 +378,6 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.mu.Unlock()
 	errs = append(errs, a.Store.Close())
 	return errors.Join(errs...)
-}
-
-func authResult(err error) string {
-	switch {
-	case err == nil:
-		return "success"
-	case errors.Is(err, auth.ErrBadCredentials):
-		return "bad_credentials"
-	case errors.Is(err, auth.ErrThrottled):
-		return "throttled"
-	case errors.Is(err, auth.ErrMustChange):
-		return "must_change"
-	case errors.Is(err, auth.ErrLocked):
-		return "locked"
-	}
-	return "error"
 }
 
 func dirSize(dir string) int64 {

@@ -247,3 +247,20 @@ func (s *Service) sleep(ctx context.Context, d time.Duration) {
 }
 
 func minutes(d time.Duration) int { return int((d + time.Minute - 1) / time.Minute) }
+
+// ResultLabel names a login's outcome for metrics and logs.
+func ResultLabel(err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, ErrBadCredentials):
+		return "bad_credentials"
+	case errors.Is(err, ErrThrottled):
+		return "throttled"
+	case errors.Is(err, ErrMustChange):
+		return "must_change"
+	case errors.Is(err, ErrLocked):
+		return "locked"
+	}
+	return "error"
+}

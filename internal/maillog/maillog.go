@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"govmail/internal/clock"
@@ -77,4 +78,43 @@ func WriteCSV(w io.Writer, rows []store.LogEntry) error {
 		return fmt.Errorf("log CSV: %w", err)
 	}
 	return nil
+}
+
+// Describe says in the audit log what a search of the log asked for (R14.5).
+func Describe(f store.LogFilter) string {
+	var parts []string
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	add("address", f.Address)
+	add("user", f.AuthUser)
+	add("ip", f.ClientIP)
+	add("status", f.Status)
+	add("message_id", f.MessageID)
+	if !f.Since.IsZero() {
+		add("since", f.Since.Format(time.RFC3339))
+	}
+	if !f.Until.IsZero() {
+		add("until", f.Until.Format(time.RFC3339))
+	}
+	if f.BeforeID != 0 {
+		add("before_id", strconv.FormatInt(f.BeforeID, 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Target is what an audit entry of a log search is about: the address, user or
+// IP searched for, or "*".
+func Target(f store.LogFilter) string {
+	switch {
+	case f.Address != "":
+		return f.Address
+	case f.AuthUser != "":
+		return f.AuthUser
+	case f.ClientIP != "":
+		return f.ClientIP
+	}
+	return "*"
 }

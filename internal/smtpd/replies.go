@@ -71,22 +71,6 @@ func authReply(err error) error {
 	return reply(454, 4, 7, 0, "Temporary authentication failure")
 }
 
-func authResult(err error) string {
-	switch {
-	case err == nil:
-		return "success"
-	case errors.Is(err, auth.ErrBadCredentials):
-		return "bad_credentials"
-	case errors.Is(err, auth.ErrThrottled):
-		return "throttled"
-	case errors.Is(err, auth.ErrMustChange):
-		return "must_change"
-	case errors.Is(err, auth.ErrLocked):
-		return "locked"
-	}
-	return "error"
-}
-
 // dataReply maps a failed DATA to its reply; nothing was stored in every case.
 func dataReply(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError

@@ -213,7 +213,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	login := func(username, password string) error {
 		a, err := ss.s.auth.Login(ss.ctx, auth.Request{Proto: "smtp", Username: username, Password: password, RemoteIP: ss.ip})
 		if ss.s.metrics != nil {
-			ss.s.metrics.AuthResults.WithLabelValues("smtp", authResult(err)).Inc()
+			ss.s.metrics.AuthResults.WithLabelValues("smtp", auth.ResultLabel(err)).Inc()
 		}
 		if err != nil {
 			return authReply(err)

@@ -344,43 +344,6 @@ func (s *Server) logFilter(lang i18n.Lang, q url.Values, limit int) (store.LogFi
 	return lf, f, strings.Join(bad, " ")
 }
 
-// describeFilter is what the audit log says was searched (R14.5).
-func describeFilter(f store.LogFilter) string {
-	var parts []string
-	add := func(k, v string) {
-		if v != "" {
-			parts = append(parts, k+"="+v)
-		}
-	}
-	add("address", f.Address)
-	add("user", f.AuthUser)
-	add("ip", f.ClientIP)
-	add("status", f.Status)
-	add("message_id", f.MessageID)
-	if !f.Since.IsZero() {
-		add("since", f.Since.Format(time.RFC3339))
-	}
-	if !f.Until.IsZero() {
-		add("until", f.Until.Format(time.RFC3339))
-	}
-	if f.BeforeID != 0 {
-		add("before_id", strconv.FormatInt(f.BeforeID, 10))
-	}
-	return strings.Join(parts, " ")
-}
-
-func logTarget(f store.LogFilter) string {
-	switch {
-	case f.Address != "":
-		return f.Address
-	case f.AuthUser != "":
-		return f.AuthUser
-	case f.ClientIP != "":
-		return f.ClientIP
-	}
-	return "*"
-}
-
 func (f logForm) query() url.Values {
 	q := url.Values{"s": {"1"}}
 	for k, v := range map[string]string{"address": f.Address, "ip": f.IP, "status": f.Status, "since": f.Since, "until": f.Until, "message_id": f.MessageID, "user": f.User} {
@@ -407,7 +370,7 @@ func (s *Server) handleLog(w http.ResponseWriter, r *http.Request, pc *portalCtx
 	case lv.Searched && bad != "":
 		p.Error, status, lv.Searched = bad, http.StatusUnprocessableEntity, false
 	case lv.Searched:
-		if err := s.audit(ctx, pc.acct.Address, "log.search", logTarget(lf), describeFilter(lf)); err != nil {
+		if err := s.audit(ctx, pc.acct.Address, "log.search", maillog.Target(lf), maillog.Describe(lf)); err != nil {
 			s.serverError(w, r, pc.lang, err)
 			return
 		}
@@ -445,7 +408,7 @@ func (s *Server) handleLogCSV(w http.ResponseWriter, r *http.Request, pc *portal
 		return
 	}
 	lf.BeforeID = 0 // an export is the whole search, not a page
-	if err := s.audit(ctx, pc.acct.Address, "log.export", logTarget(lf), describeFilter(lf)); err != nil {
+	if err := s.audit(ctx, pc.acct.Address, "log.export", maillog.Target(lf), maillog.Describe(lf)); err != nil {
 		s.serverError(w, r, pc.lang, err)
 		return
 	}

@@ -17,6 +17,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 3, "repetitions per figure (median reported)")
 	mbox := fs.Int("mailbox", 10000, "messages in the FETCH/SEARCH mailbox")
 	idle := fs.Int("idle", 1000, "IMAP connections held in IDLE for the memory figure")
+	dsn := fs.String("pg", "", "run the servers on this PostgreSQL database (an empty one) instead of SQLite")
+	nodes := fs.Int("nodes", 1, "with -pg: how many govmail nodes share the database")
 	load := fs.Duration("load", 0, "instead: run the load test (16 SMTP connections, 200 IMAP sessions) for this long")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,5 +37,5 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	}
-	return bench.Run(ctx, bench.Options{Binary: bin, Quick: *quick, Runs: *runs, Mailbox: *mbox, IdleConn: *idle, Stderr: stderr}, stdout)
+	return bench.Run(ctx, bench.Options{Binary: bin, Quick: *quick, Runs: *runs, Mailbox: *mbox, IdleConn: *idle, Stderr: stderr, DSN: *dsn, Nodes: *nodes}, stdout)
 }

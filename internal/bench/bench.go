@@ -24,6 +24,7 @@ import (
 	"govmail/internal/delivery"
 	"govmail/internal/password"
 	"govmail/internal/store"
+	"govmail/internal/store/postgres"
 	"govmail/internal/store/sqlite"
 )
 
@@ -35,6 +36,10 @@ type Options struct {
 	Mailbox  int    // messages in the FETCH/SEARCH mailbox
 	IdleConn int    // IMAP connections for the memory figure
 	Stderr   io.Writer
+	// DSN, when set, runs the nodes on PostgreSQL instead of SQLite; Nodes
+	// servers then share it and the SMTP load is spread over them.
+	DSN   string
+	Nodes int
 }
 
 const benchPassword = "Abcdef1!bench"
@@ -61,23 +66,51 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg := config.Defaults(dir)
-	cfg.DNS = "127.0.0.1:9" // loopback only: lookups fail at once
-	one := []string{"127.0.0.1:0"}
-	cfg.Listen = config.Listeners{SMTP: one, IMAP: one, HTTP: one}
-	cfg.Log.Level = "warn"
-	cfgPath := filepath.Join(dir, "govmail.toml")
-	if err := config.Write(cfgPath, cfg); err != nil {
+	if o.Nodes <= 0 || o.DSN == "" {
+		o.Nodes = 1
+	}
+	if err := seed(ctx, dir, o.DSN, o.Mailbox); err != nil {
 		return err
 	}
-	if err := seed(ctx, dir, o.Mailbox); err != nil {
-		return err
+	var nodes []*Child
+	for i := 0; i < o.Nodes; i++ {
+		ndir := filepath.Join(dir, fmt.Sprintf("node%d", i))
+		if o.DSN == "" {
+			ndir = dir // SQLite: the seeded database is in dir
+		}
+		if err := os.MkdirAll(ndir, 0o700); err != nil {
+			return err
+		}
+		cfg := config.Defaults(ndir)
+		cfg.DNS = "127.0.0.1:9" // loopback only: lookups fail at once
+		one := []string{"127.0.0.1:0"}
+		cfg.Listen = config.Listeners{SMTP: one, IMAP: one, HTTP: one}
+		cfg.Log.Level = "warn"
+		cfg.Security.Clamd = "off"
+		if o.DSN != "" {
+			cfg.Database = config.Database{Driver: "postgres", DSN: o.DSN, MaxConns: 16}
+		}
+		cfgPath := filepath.Join(ndir, "govmail.toml")
+		if err := config.Write(cfgPath, cfg); err != nil {
+			return err
+		}
+		c, err := Spawn(o.Binary, cfgPath, o.Stderr)
+		if err != nil {
+			return err
+		}
+		defer c.Stop()
+		nodes = append(nodes, c)
 	}
-	child, err := Spawn(o.Binary, cfgPath, o.Stderr)
-	if err != nil {
-		return err
+	child := nodes[0]
+	var smtpAddrs []string
+	for _, n := range nodes {
+		smtpAddrs = append(smtpAddrs, n.Addrs["smtp"])
 	}
-	defer child.Stop()
+	backend := "SQLite"
+	if o.DSN != "" {
+		backend = fmt.Sprintf("PostgreSQL, %d node(s)", o.Nodes)
+	}
+	fmt.Fprintf(out, "store: %s\n", backend)
 	fmt.Fprintf(out, "govmail bench: %d run(s) per figure, medians; server is a separate process on loopback\n", o.Runs)
 
 	// SMTP delivery into mailboxes, durable (250 after fsync).
@@ -92,7 +125,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 			}
 			var rates []float64
 			for r := 0; r < o.Runs; r++ {
-				rate, err := smtpRate(child.Addrs["smtp"], conns, n, size)
+				rate, err := smtpRate(smtpAddrs, conns, n, size)
 				if err != nil {
 					return fmt.Errorf("smtp bench: %w", err)
 				}
@@ -195,8 +228,14 @@ func message(r *rand.Rand, i, size int) string {
 
 // seed creates the accounts and fills bench0's INBOX through the same
 // preparation delivery uses, before the server starts.
-func seed(ctx context.Context, dir string, n int) error {
-	st, err := sqlite.Open(ctx, sqlite.Options{Dir: dir})
+func seed(ctx context.Context, dir, dsn string, n int) error {
+	var st store.Store
+	var err error
+	if dsn != "" {
+		st, err = postgres.Open(ctx, postgres.Options{DSN: dsn})
+	} else {
+		st, err = sqlite.Open(ctx, sqlite.Options{Dir: dir})
+	}
 	if err != nil {
 		return err
 	}
@@ -241,7 +280,7 @@ func seed(ctx context.Context, dir string, n int) error {
 
 // smtpRate sends n messages of about size bytes over conns parallel sessions
 // (each session reused for many messages, as MTAs do) and returns messages/s.
-func smtpRate(addr string, conns, n, size int) (float64, error) {
+func smtpRate(addrs []string, conns, n, size int) (float64, error) {
 	r := rand.New(rand.NewPCG(uint64(size), uint64(conns)))
 	bodies := make([]string, 8)
 	for i := range bodies {
@@ -255,7 +294,7 @@ func smtpRate(addr string, conns, n, size int) (float64, error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			cl, err := smtp.Dial(addr)
+			cl, err := smtp.Dial(addrs[c%len(addrs)])
 			if err != nil {
 				errs <- err
 				return

@@ -58,7 +58,7 @@ func Load(ctx context.Context, o LoadOptions, out io.Writer) (*LoadResult, error
 	if err := config.Write(cfgPath, cfg); err != nil {
 		return nil, err
 	}
-	if err := seed(ctx, dir, 2000); err != nil {
+	if err := seed(ctx, dir, "", 2000); err != nil {
 		return nil, err
 	}
 	child, err := Spawn(o.Binary, cfgPath, o.Stderr)

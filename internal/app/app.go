@@ -200,6 +200,10 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	// Operators' edits of the working-day calendar (C3, C4) live in the data directory.
+	if err := web.LoadHolidays(cal, cfg.DataDir); err != nil {
+		return nil, err
+	}
 	a.Life = &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Notify: a.Notify, Directory: a.Dir,
 		Policy: lifecycle.DefaultPolicy(), Passwords: pol, Logger: log.With("component", "lifecycle"),
 		WebURL: cfg.WebURL, Support: cfg.Support}

@@ -10,6 +10,7 @@ import (
 	"govmail/internal/api"
 	"govmail/internal/autoconfig"
 	"govmail/internal/delivery"
+	"govmail/internal/held"
 	"govmail/internal/queue"
 	"govmail/internal/store"
 	"govmail/internal/web"
@@ -62,7 +63,8 @@ func (a *App) webSendGuard(ctx context.Context, acct *store.Account, rcpts []str
 // mta-sts.<domain> (RFC 8461).
 func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg,
-		Notices: a.outageBanner, Dir: a.Dir, Life: a.Life}
+		Notices: a.outageBanner, Dir: a.Dir, Life: a.Life, Outage: a.Outage, Reports: a.Reports.Builder, Calendar: a.Life.Calendar,
+		Held: &held.Service{Store: a.Store, Clock: a.Clock, Logger: a.Log.With("component", "held")}, Report: a.onReport}
 	if a.queue != nil {
 		deps.Outbound = queueOutbound{q: a.queue, maxAttachment: a.Cfg.SMTP.MaxAttachmentBytes}
 		deps.SendGuard = a.webSendGuard

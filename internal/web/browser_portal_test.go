@@ -203,3 +203,127 @@ func TestBrowserPortal(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserPortalOps drives the operators' pages of issue 9 part 2 in
+// headless Chromium: the report in its own frame, styled by its inline style
+// under the frame's policy and sized to its content (R7.3); held mail released
+// after the page asks, and kept when the operator says no (R4.2); 24 November
+// added to the calendar, moving a restore deadline (C4); an open outage notice
+// (R14.1).
+func TestBrowserPortalOps(t *testing.T) {
+	path := chromiumPath(t)
+	pe := newPortalEnv(t)
+	ctx := context.Background()
+	base := pe.ts.URL
+	pe.hold(pe.an, signupMail)
+	pe.clk.Advance(3 * time.Minute)
+	pe.hold(pe.binh, "From: TikTok <no-reply@account.tiktok.com>\nSubject: Mã xác minh TikTok của bạn\n\nMã: 4821\n")
+	if _, err := pe.out.Publish(ctx, outagePublishInput(pe)); err != nil {
+		t.Fatal(err)
+	}
+	secret := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	if err := pe.st.SetTOTP(ctx, pe.op.ID, secret); err != nil {
+		t.Fatal(err)
+	}
+	cctx := newChrome(t, path, 1280, 1000)
+	code, err := totp.GenerateCode(secret, pe.clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, cctx, "sign in",
+		chromedp.Navigate(base+"/lang/vi?next=/login"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SetValue(chromedp.CSS("#username"), pe.op.Address),
+		chromedp.SetValue(chromedp.CSS("#password"), goodPassword),
+		chromedp.Click(chromedp.CSS("button[type=submit].wide")),
+		waitPath("/totp"),
+		chromedp.SetValue(chromedp.CSS("#code"), code),
+		chromedp.Click(chromedp.CSS("button[type=submit].wide")),
+		waitJS("location.pathname !== '/totp' && document.readyState === 'complete'"),
+	)
+
+	t.Run("report in its frame", func(t *testing.T) {
+		step(t, cctx, "choose the period",
+			chromedp.Navigate(base+"/portal"),
+			chromedp.Click(chromedp.CSS(`.portal-nav a[href="/portal/reports"]`)),
+			waitPath("/portal/reports"),
+			chromedp.SetValue(chromedp.CSS("#rp-unit"), "skhcn"),
+			chromedp.Click(chromedp.CSS(".report-form button[type=submit]")),
+			waitJS(`(() => { const f = document.querySelector('iframe.report-frame'); return f && f.contentDocument && f.contentDocument.readyState === 'complete' && f.contentDocument.body && f.contentDocument.body.innerText.includes('Sở Khoa học'); })()`),
+		)
+		got := evalString(t, cctx, `(() => { const f = document.querySelector('iframe.report-frame'); const d = f.contentDocument;
+			return getComputedStyle(d.querySelector('table')).borderCollapse + ' ' + (f.getBoundingClientRect().height > 400) + ' ' + d.querySelector('h1').innerText.split('\n')[0]; })()`)
+		if got != "collapse true Báo cáo tình hình quản lý, sử dụng hệ thống thư điện tử tháng 02/2026" {
+			t.Errorf("report frame: %q", got)
+		}
+		if href := evalString(t, cctx, "document.querySelector('#dl-xlsx').getAttribute('href')"); href != "/portal/reports/download?format=xlsx&period=2026-02&unit=skhcn" {
+			t.Errorf("XLSX link %q", href)
+		}
+		screenshot(t, cctx, "portal-reports")
+	})
+
+	t.Run("held mail", func(t *testing.T) {
+		step(t, cctx, "list",
+			chromedp.Click(chromedp.CSS(`.portal-nav a[href="/portal/held"]`)),
+			waitPath("/portal/held"),
+			chromedp.WaitVisible(chromedp.CSS("table.held")),
+		)
+		screenshot(t, cctx, "portal-held")
+		// The operator says no: nothing is posted.
+		step(t, cctx, "decline",
+			chromedp.Evaluate[chromedp.Void]("window.confirm = () => false; undefined"),
+			chromedp.Click(chromedp.CSS(`form[action$="/drop"] button`)),
+			chromedp.Sleep(300*time.Millisecond),
+		)
+		if n := evalString(t, cctx, "String(document.querySelectorAll('table.held tbody tr').length)"); n != "2" {
+			t.Errorf("%s rows after declining", n)
+		}
+		// Release the Facebook mail into Nguyễn Văn An's inbox.
+		step(t, cctx, "release",
+			chromedp.Evaluate[chromedp.Void]("window.confirm = () => true; undefined"),
+			chromedp.Click(chromedp.CSS(`form[action="/portal/held/`+itoa(pe.an.ID)+`/1/release"] button`)),
+			waitJS("location.search.includes('n=held_released') && document.readyState === 'complete'"),
+		)
+		if got := evalString(t, cctx, "document.querySelector('.notice').innerText"); !strings.Contains(got, "Đã chuyển thư vào Hộp thư đến") {
+			t.Errorf("notice %q", got)
+		}
+		if !mailed(pe, pe.an, "123456") {
+			t.Error("not released into the inbox")
+		}
+		if n := len(pe.messages(pe.mailbox(pe.binh, store.HeldFolder))); n != 1 {
+			t.Errorf("the declined deletion removed mail: %d held", n)
+		}
+	})
+
+	t.Run("24 November", func(t *testing.T) {
+		step(t, cctx, "calendar",
+			chromedp.Click(chromedp.CSS(`.portal-nav a[href="/portal/holidays"]`)),
+			waitPath("/portal/holidays"),
+			chromedp.SetValue(chromedp.CSS("#h-date"), "2026-11-24"),
+			chromedp.SetValue(chromedp.CSS("#h-name"), "Ngày Văn hóa Việt Nam"),
+			chromedp.SetValue(chromedp.CSS("#h-note"), "Quyết định của Thủ tướng Chính phủ"),
+			chromedp.Click(chromedp.CSS(".col-side form button[type=submit]")),
+			waitJS("location.search.includes('n=holiday_set') && document.readyState === 'complete'"),
+			chromedp.SetValue(chromedp.CSS("#h-received"), "2026-11-20"),
+			chromedp.Submit(chromedp.CSS("#h-received")),
+			waitJS("location.search.includes('received=2026-11-20') && document.readyState === 'complete'"),
+		)
+		if got := evalString(t, cctx, "document.querySelector('#deadline').innerText"); !strings.Contains(got, "Thứ năm, 26/11/2026") {
+			t.Errorf("deadline %q", got)
+		}
+		step(t, cctx, "show the new row", chromedp.ScrollIntoView(chromedp.CSS("#d-2026-11-24")))
+		screenshot(t, cctx, "portal-holidays")
+	})
+
+	t.Run("outage notices", func(t *testing.T) {
+		step(t, cctx, "notices",
+			chromedp.Click(chromedp.CSS(`.portal-nav a[href="/portal/outages"]`)),
+			waitPath("/portal/outages"),
+			chromedp.WaitVisible(chromedp.CSS(".outage-open")),
+		)
+		if got := evalString(t, cctx, "document.querySelector('.outage-open').innerText"); !strings.Contains(got, "Bảo trì máy chủ thư") {
+			t.Errorf("open notice %q", got)
+		}
+		screenshot(t, cctx, "portal-outages")
+	})
+}

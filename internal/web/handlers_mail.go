@@ -312,6 +312,9 @@ type readView struct {
 	IsTrash         bool
 	RawURL          string
 	Targets         []folderView
+	// ReportURL posts the message to the security contact and the operators
+	// (R13.1, R17.3); "" when the server has no report hook.
+	ReportURL string
 }
 
 type attachmentView struct {
@@ -388,6 +391,9 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		Date: s.formatFullDate(rc.lang, v.Date), SMIME: v.SMIME, Encrypted: v.Encrypted,
 		Flagged: slices.Contains(m.Flags, flagFlagged), IsDraft: mb.SpecialUse == store.SpecialDrafts,
 		IsTrash: mb.SpecialUse == store.SpecialTrash, RawURL: base + "/raw",
+	}
+	if s.d.Report != nil && !rv.IsDraft {
+		rv.ReportURL = base + "/report"
 	}
 	if rv.Subject == "" {
 		rv.Subject = p.T("list.no_subject")
@@ -492,6 +498,25 @@ func (s *Server) handleBody(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprintf(w, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">%s</head><body>%s</body></html>", frameStyle, res.HTML)
+}
+
+// handleReportMessage reports a message as suspicious (R13.1): the hook
+// forwards it, attached as it is stored, to the unit's security contact and the
+// operators, and records the report. The message stays where it is: the user
+// deletes it or not, as Điều 17 asks.
+func (s *Server) handleReportMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if s.d.Report == nil {
+		s.renderError(w, r, rc.lang, http.StatusNotFound, "error.not_found")
+		return
+	}
+	mb, m, raw, err := s.loadMessage(r.Context(), rc, r)
+	if err != nil {
+		s.notFoundOr(w, r, rc, err)
+		return
+	}
+	s.d.Report(rc.acct.ID, raw)
+	s.log.Info("message reported", "account", rc.acct.Address, "mailbox", mb.ID, "uid", m.UID, "ip", clientIP(r))
+	http.Redirect(w, r, addNotice(fmt.Sprintf("/mail/%d/%d", mb.ID, m.UID), "reported"), http.StatusSeeOther)
 }
 
 // handlePart downloads one part. Everything is sent as an attachment of type

@@ -61,6 +61,7 @@ type dashView struct {
 	Pending, Overdue, DueToday   int
 	Held                         int
 	HeldMore                     bool
+	HeldPage                     bool // the held-mail page is served
 	HeldSince                    string
 	MailKnown                    bool
 	Mail                         []mailRow
@@ -74,7 +75,7 @@ const heldScanMax = 10000
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
 	ctx := r.Context()
 	p := s.portalPage(r, pc, areaPortal, "portal.dashboard.title", "/portal", nil)
-	var d dashView
+	d := dashView{HeldPage: s.d.Held != nil}
 	lives, err := s.d.Store.AccountLives(ctx)
 	if err != nil {
 		s.serverError(w, r, pc.lang, err)

@@ -25,9 +25,12 @@ import (
 	"govmail/internal/config"
 	"govmail/internal/delivery"
 	"govmail/internal/directory"
+	"govmail/internal/held"
 	"govmail/internal/lifecycle"
 	"govmail/internal/notify"
+	"govmail/internal/outage"
 	"govmail/internal/password"
+	"govmail/internal/report"
 	"govmail/internal/store"
 	"govmail/internal/store/sqlite"
 	"govmail/internal/workdays"
@@ -45,6 +48,8 @@ type env struct {
 	del  *delivery.Deliverer
 	dir  *directory.Service
 	life *lifecycle.Service
+	out  *outage.Service
+	cal  *workdays.Calendar
 	srv  *Server
 	ts   *httptest.Server
 	log  *slog.Logger
@@ -56,6 +61,7 @@ type envOptions struct {
 	outbound Outbound
 	notices  func(context.Context) ([]Notice, error)
 	guard    func(context.Context, *store.Account, []string, []byte) (bool, error)
+	report   func(accountID int64, raw []byte)
 }
 
 // testStart is a Tuesday morning in Sơn La.
@@ -93,11 +99,13 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	notifier := &notify.Notifier{Deliverer: del, Clock: clk, Domain: cfg.Domains[0], Logger: log}
 	life := &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Directory: ds, Policy: lifecycle.DefaultPolicy(), Passwords: pol,
-		Notify: &notify.Notifier{Deliverer: del, Clock: clk, Domain: cfg.Domains[0], Logger: log}, Logger: log,
-		WebURL: cfg.WebURL, Support: cfg.Support}
+		Notify: notifier, Logger: log, WebURL: cfg.WebURL, Support: cfg.Support}
+	out := &outage.Service{Store: st, Notify: notifier, Clock: clk, Logger: log}
 	srv, err := New(Deps{Store: st, Auth: a, Deliverer: del, Clock: clk, Logger: log, Config: cfg, Outbound: opt.outbound, Notices: opt.notices, SendGuard: opt.guard,
-		Dir: ds, Life: life})
+		Dir: ds, Life: life, Outage: out, Held: &held.Service{Store: st, Clock: clk, Logger: log}, Reports: &report.Builder{Store: st, Clock: clk},
+		Calendar: cal, Report: opt.report})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +115,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		srv.Close()
 		st.Close()
 	})
-	return &env{t: t, st: st, clk: clk, cfg: cfg, auth: a, del: del, dir: ds, life: life, srv: srv, ts: ts, log: log}
+	return &env{t: t, st: st, clk: clk, cfg: cfg, auth: a, del: del, dir: ds, life: life, out: out, cal: cal, srv: srv, ts: ts, log: log}
 }
 
 // cheapHash keeps tests fast: argon2id with tiny parameters, verified by the real

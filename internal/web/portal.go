@@ -14,6 +14,7 @@ import (
 	"govmail/internal/authz"
 	"govmail/internal/directory"
 	"govmail/internal/lifecycle"
+	"govmail/internal/outage"
 	"govmail/internal/password"
 	"govmail/internal/store"
 	"govmail/internal/web/i18n"
@@ -84,6 +85,17 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, pc *portalCtx
 	s.renderError(w, r, pc.lang, http.StatusForbidden, "portal.forbidden")
 }
 
+// operatorOnly is the rule of the pages authz has no rule of its own for yet —
+// outage notices (Điều 14), the working-day calendar (C3: "editable by
+// operators"): Sở KHCN's alone. It answers with authz.ErrForbidden so that
+// check treats it as any other refusal.
+func operatorOnly(v *authz.View) error {
+	if v.Operator() {
+		return nil
+	}
+	return authz.ErrForbidden
+}
+
 // check answers 403 and returns false when err is a refusal of authz.
 func (s *Server) check(w http.ResponseWriter, r *http.Request, pc *portalCtx, err error) bool {
 	if err == nil {
@@ -106,11 +118,19 @@ func (s *Server) portalPage(r *http.Request, pc *portalCtx, a area, titleKey, cu
 	}
 	if a == areaPortal {
 		p.AreaTitle, p.Home = p.T("portal.area"), "/portal"
-		for _, l := range []struct{ href, key string }{
-			{"/portal", "portal.nav.dashboard"}, {"/portal/units", "portal.nav.units"}, {"/portal/accounts", "portal.nav.accounts"},
-			{"/portal/requests", "portal.nav.requests"}, {"/portal/log", "portal.nav.log"}, {"/portal/audit", "portal.nav.audit"},
+		for _, l := range []struct {
+			href, key string
+			on        bool
+		}{
+			{"/portal", "portal.nav.dashboard", true}, {"/portal/units", "portal.nav.units", true}, {"/portal/accounts", "portal.nav.accounts", true},
+			{"/portal/requests", "portal.nav.requests", true}, {"/portal/held", "portal.nav.held", s.d.Held != nil},
+			{"/portal/outages", "portal.nav.outages", s.d.Outage != nil}, {"/portal/reports", "portal.nav.reports", s.d.Reports != nil},
+			{"/portal/holidays", "portal.nav.holidays", s.d.Calendar != nil},
+			{"/portal/log", "portal.nav.log", true}, {"/portal/audit", "portal.nav.audit", true},
 		} {
-			p.Nav = append(p.Nav, navLink{Href: l.href, Label: p.T(l.key), Current: l.href == current})
+			if l.on {
+				p.Nav = append(p.Nav, navLink{Href: l.href, Label: p.T(l.key), Current: l.href == current})
+			}
 		}
 		return p
 	}
@@ -145,7 +165,10 @@ func refusal(lang i18n.Lang, err error) (string, bool) {
 	var ae *address.Error
 	var ue *auth.Error
 	var pe *password.Error
+	var oe *outage.Error
 	switch {
+	case errors.As(err, &oe):
+		return i18n.Pick(lang, oe.VI, oe.EN), true
 	case errors.As(err, &le):
 		return i18n.Pick(lang, le.VI, le.EN), true
 	case errors.As(err, &de):

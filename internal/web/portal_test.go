@@ -28,7 +28,13 @@ type portalEnv struct {
 
 func newPortalEnv(t *testing.T) *portalEnv {
 	t.Helper()
-	e := newEnv(t, envOptions{})
+	return newPortalEnvWith(t, envOptions{})
+}
+
+// newPortalEnvWith is newPortalEnv over an env built with opt.
+func newPortalEnvWith(t *testing.T, opt envOptions) *portalEnv {
+	t.Helper()
+	e := newEnv(t, opt)
 	ctx := context.Background()
 	if _, err := e.dir.ImportUnits(ctx, bytes.NewReader(directory.ProvinceUnits), "system:import"); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"govmail/internal/auth"
@@ -35,11 +36,15 @@ import (
 	"govmail/internal/config"
 	"govmail/internal/delivery"
 	"govmail/internal/directory"
+	"govmail/internal/held"
 	"govmail/internal/lifecycle"
+	"govmail/internal/outage"
 	"govmail/internal/password"
+	"govmail/internal/report"
 	"govmail/internal/store"
 	"govmail/internal/web/i18n"
 	"govmail/internal/web/mailhtml"
+	"govmail/internal/workdays"
 )
 
 //go:embed templates/*.html
@@ -107,6 +112,21 @@ type Deps struct {
 	// pages answer 404 and webmail alone is served.
 	Dir  *directory.Service
 	Life *lifecycle.Service
+	// The operators' portal pages of issue 9 part 2; each nil leaves its page out
+	// of the menu and answers 404. Outage publishes and closes outage notices
+	// (R14.1); Held releases and deletes held mail (R4.2, R4.3); Reports builds the
+	// periodic report (R7.3); Calendar is the working-day calendar of C3, C4 — the
+	// one lifecycle counts deadlines with (Life.Calendar), edited in memory and
+	// written to HolidaysFile in Config.DataDir so that LoadHolidays finds the
+	// edits again at the next start.
+	Outage   *outage.Service
+	Held     *held.Service
+	Reports  *report.Builder
+	Calendar *workdays.Calendar
+	// Report forwards a message a user reports as suspicious, attached, to the
+	// unit's security contact and the operators (R13.1, R17.3); nil hides the
+	// read view's report button.
+	Report func(accountID int64, raw []byte)
 }
 
 // Notice is an outage notice of R14.1 as the banner shows it.
@@ -129,6 +149,9 @@ type Server struct {
 	policy     password.Policy
 	loc        *time.Location
 	log        *slog.Logger
+	// calMu makes an edit of the calendar and the writing of its file one step,
+	// so that two operators' edits cannot reach the file in the other order.
+	calMu sync.Mutex
 }
 
 // New builds the webmail handler. Close it to stop listening to the store's feed.
@@ -223,11 +246,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /mail/{mb}/{uid}/body", s.authed(s.handleBody))
 	m.HandleFunc("GET /mail/{mb}/{uid}/part/{part}", s.authed(s.handlePart))
 	m.HandleFunc("GET /mail/{mb}/{uid}/raw", s.authed(s.handleRaw))
+	m.HandleFunc("POST /mail/{mb}/{uid}/report", s.authed(s.handleReportMessage))
 	m.HandleFunc("GET /compose", s.authed(s.handleComposeForm))
 	m.HandleFunc("POST /compose", s.authed(s.handleCompose))
 	m.HandleFunc("GET /search", s.authed(s.handleSearch))
 	s.settingsRoutes(m)
 	s.portalRoutes(m)
+	s.opsRoutes(m)
 	s.unitRoutes(m)
 	s.mux = m
 }

@@ -36,8 +36,10 @@ type Catalog struct {
 // New builds the catalog.
 func New() *Catalog {
 	msgs := messages()
-	for k, v := range portalMessages() {
-		msgs[k] = v
+	for _, part := range []map[string][2]string{portalMessages(), opsMessages()} {
+		for k, v := range part {
+			msgs[k] = v
+		}
 	}
 	return &Catalog{
 		msgs:    msgs,

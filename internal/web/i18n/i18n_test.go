@@ -55,12 +55,18 @@ func TestNegotiate(t *testing.T) {
 	}
 }
 
-// The portal's catalog adds keys; it never silently replaces a webmail text.
+// The portal's catalogs add keys; none silently replaces another's text.
 func TestPortalKeysAreNew(t *testing.T) {
-	web := messages()
-	for k := range portalMessages() {
-		if _, dup := web[k]; dup {
-			t.Errorf("%s is in both catalogs", k)
+	seen := map[string]string{}
+	for _, part := range []struct {
+		name string
+		msgs map[string][2]string
+	}{{"messages", messages()}, {"portalMessages", portalMessages()}, {"opsMessages", opsMessages()}} {
+		for k := range part.msgs {
+			if other, dup := seen[k]; dup {
+				t.Errorf("%s is in %s and %s", k, other, part.name)
+			}
+			seen[k] = part.name
 		}
 	}
 }

@@ -14,6 +14,15 @@
     });
   });
 
+  // Actions that cannot be taken back or that tell other people (deleting held
+  // mail, reporting a message) ask first. Without script the form still posts,
+  // with its CSRF token: the question is a courtesy, not the safeguard.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
+    });
+  });
+
   // The sandboxed mail frame has no script of its own; being same-origin, its
   // height can be read from here so the message does not scroll inside a box.
   document.querySelectorAll("iframe[data-autoheight]").forEach(function (f) {

@@ -124,7 +124,7 @@ type App struct {
 	webmail  *web.Server
 	imap     closer
 	ldap     *ldapd.Server
-	throttle *throttle.Memory
+	throttle throttle.Limiter
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -142,8 +142,8 @@ type App struct {
 
 type closer interface{ Close() error }
 
-// throttleAdapter fits throttle.Memory to auth.Throttle.
-type throttleAdapter struct{ m *throttle.Memory }
+// throttleAdapter fits a throttle.Limiter to auth.Throttle.
+type throttleAdapter struct{ m throttle.Limiter }
 
 func (t throttleAdapter) Check(ctx context.Context, account, ip string) (bool, time.Duration, time.Duration) {
 	d := t.m.Check(ctx, account, ip)
@@ -171,9 +171,22 @@ func (l authLog) AuthEvent(ctx context.Context, e auth.Event) {
 
 // New builds the services over an open store.
 func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (*App, error) {
-	th, err := throttle.NewMemory(throttle.DefaultConfig(), clk)
-	if err != nil {
-		return nil, err
+	// One node keeps failed logins in memory; several nodes share them through
+	// the database, so that guessing on node A counts on node B (issue 10).
+	var th throttle.Limiter
+	if cfg.Database.Driver == "postgres" {
+		sh, err := throttle.NewShared(throttle.DefaultConfig(), st, clk)
+		if err != nil {
+			return nil, err
+		}
+		sh.Logger = log.With("component", "throttle")
+		th = sh
+	} else {
+		m, err := throttle.NewMemory(throttle.DefaultConfig(), clk)
+		if err != nil {
+			return nil, err
+		}
+		th = m
 	}
 	a := &App{Cfg: cfg, Log: log, Clock: clk, Store: st, throttle: th, Addrs: map[string][]string{}}
 	a.Metrics = metrics.New(func() float64 { return float64(dirSize(cfg.DataDir)) })
@@ -191,6 +204,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	a.Deliver = &delivery.Deliverer{Store: st, Clock: clk, Logger: log, Hostname: cfg.Hostname, MaxAttachment: cfg.SMTP.MaxAttachmentBytes}
 	a.Dir = &directory.Service{Store: st, Clock: clk, Rules: address.DefaultRules(), Domain: cfg.Domains[0], Logger: log}
 	a.Notify = &notify.Notifier{Deliverer: a.Deliver, Clock: clk, Domain: cfg.Domains[0], Logger: log}
+	var err error
 	if a.Deliver.Filter, err = a.newFilter(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"govmail/internal/maillog"
+	"govmail/internal/throttle"
 	"govmail/internal/workdays"
 )
 
@@ -35,6 +36,11 @@ func (a *App) runDailyJobs(ctx context.Context) {
 		}
 		if _, err := a.Reports.Run(ctx); err != nil {
 			a.Log.Error("monthly report", "err", err)
+		}
+		if sh, ok := a.throttle.(*throttle.Shared); ok {
+			if _, err := sh.Sweep(ctx, a.Clock.Now()); err != nil {
+				a.Log.Error("throttle sweep", "err", err)
+			}
 		}
 	}
 	run()

@@ -243,6 +243,8 @@ type Store interface {
 	ReportStore
 	OutageStore
 	HeldStore
+	WebSessionStore
+	ThrottleStateStore
 	Close() error
 
 	// Accounts

@@ -1,0 +1,19 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+
+	"govmail/internal/store"
+	"govmail/internal/store/storetest"
+)
+
+func TestSharedStateConformance(t *testing.T) {
+	storetest.RunSharedState(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), Options{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

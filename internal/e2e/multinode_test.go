@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -65,6 +66,10 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	h, _ := password.Hash(pw)
 	acc := &store.Account{Address: "a@sonla.gov.vn", PasswordHash: h, PasswordSetAt: time.Now(), QuotaBytes: 1 << 40}
 	if err := st.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	guessed := &store.Account{Address: "guessed@sonla.gov.vn", PasswordHash: h, PasswordSetAt: time.Now(), QuotaBytes: 1 << 30}
+	if err := st.CreateAccount(ctx, guessed); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -140,6 +145,25 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	idle.Close()
 	idle.Wait()
+
+	// Failed logins are shared: five wrong passwords on node A refuse the pair on
+	// node B too, even with the right password (security-level controls).
+	imapTry := func(node *bench.Child, pass string) error {
+		c, err := imapclient.DialStartTLS(node.Addrs["imap"], &imapclient.Options{TLSConfig: testutil.ClientTLS()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.Login(guessed.Address, pass).Wait()
+	}
+	for i := 0; i < 5; i++ {
+		if imapTry(a, "Wrong1!xx") == nil {
+			t.Fatal("wrong password accepted")
+		}
+	}
+	if err := imapTry(b, pw); err == nil || !strings.Contains(err.Error(), "UNAVAILABLE") {
+		t.Fatalf("node B ignored node A's failed logins: %v", err)
+	}
 
 	// Queued mail leaves exactly once while both nodes' queues run.
 	const n = 20

@@ -86,6 +86,8 @@ var migrateTables = []migrateTable{
 	{name: "api_tokens", order: "id"},
 	{name: "import_folders", order: "id"},
 	{name: "import_uids", order: "folder_id, uidvalidity, src_uid"},
+	{name: "web_sessions", order: "id_hash"},
+	{name: "throttle_state", order: "key"},
 }
 
 // migrateIgnored are SQLite tables that are not data: the migration record

@@ -88,6 +88,8 @@ var migrateTables = []migrateTable{
 	{name: "import_uids", order: "folder_id, uidvalidity, src_uid"},
 	{name: "web_sessions", order: "id_hash"},
 	{name: "throttle_state", order: "key"},
+	{name: "smime_identities", order: "account_id"},
+	{name: "user_settings", order: "account_id, key"},
 }
 
 // migrateIgnored are SQLite tables that are not data: the migration record

@@ -45,6 +45,7 @@ import (
 	"govmail/internal/store/sqlite"
 	"govmail/internal/throttle"
 	"govmail/internal/tlsutil"
+	"govmail/internal/vacation"
 	"govmail/internal/web"
 	"govmail/internal/workdays"
 )
@@ -209,6 +210,8 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		return nil, err
 	}
 	a.Deliver.OnHeld = a.onHeld
+	a.Deliver.AfterDeliver = (&vacation.Responder{Store: st, Clock: clk, Location: workdays.Location(), Logger: log.With("component", "vacation"),
+		Hostname: cfg.Hostname, Send: a.sendVacation}).Hook
 	a.Deliver.Quota = &quota.Watcher{Store: st, Notify: a.Notify, Thresholds: quota.DefaultThresholds(), Logger: log}
 	cal, err := workdays.Shipped()
 	if err != nil {

@@ -65,6 +65,15 @@ func (a *App) newWeb(tlsCfg *tls.Config) (*http.Server, error) {
 	deps := web.Deps{Store: a.Store, Auth: a.Auth, Deliverer: a.Deliver, Clock: a.Clock, Logger: a.Log.With("service", "web"), Config: a.Cfg,
 		Notices: a.outageBanner, Dir: a.Dir, Life: a.Life, Outage: a.Outage, Reports: a.Reports.Builder, Calendar: a.Life.Calendar,
 		Held: &held.Service{Store: a.Store, Clock: a.Clock, Logger: a.Log.With("component", "held")}, Report: a.onReport}
+	roots, err := smimeRoots(a.Cfg.Security.SMIMERoots)
+	if err != nil {
+		return nil, err
+	}
+	key, err := smimeSecret(a.Cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	deps.SMIMERoots, deps.SMIMEKey = roots, key
 	if a.Cfg.Database.Driver == "postgres" {
 		// Several nodes: a session started on one is good on every other.
 		deps.Sessions = web.NewStoreSessions(a.Store, a.Clock, 0, 0)

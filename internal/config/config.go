@@ -102,6 +102,9 @@ type Security struct {
 	JunkScore        float64 `toml:"junk_score"`
 	RejectScore      float64 `toml:"reject_score"`
 	SpamFailOpen     bool    `toml:"spam_fail_open"`
+	// SMIMERoots is a PEM file of the certificate authorities whose S/MIME
+	// signatures webmail reports as verified (N2); empty: none.
+	SMIMERoots string `toml:"smime_roots"`
 	// ContentPolicy is the prohibited-use policy of R4.2–R4.3.
 	ContentPolicy contentpolicy.Config `toml:"content_policy"`
 }

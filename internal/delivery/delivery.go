@@ -67,6 +67,20 @@ type Deliverer struct {
 	// OnHeld is told of each recipient whose copy was held in quarantine, so the
 	// user can be told why (R4.2).
 	OnHeld func(ctx context.Context, r Recipient, v contentpolicy.Verdict)
+	// AfterDeliver, when set, is told after the store committed what became of
+	// each recipient, with the message as stored (trace headers included); the
+	// vacation responder (internal/vacation) answers from it. It runs on the
+	// SMTP reply's path, so it must hand slow work off. System notices (Proto
+	// LOCAL) are never passed: nothing should answer them.
+	AfterDeliver func(ctx context.Context, env *Envelope, delivered []Delivered, raw []byte)
+}
+
+// Delivered is what became of one recipient, in the order of Envelope.Recipients.
+type Delivered struct {
+	Recipient Recipient // Mailbox is the folder it was filed to ("" INBOX)
+	Held      bool      // held in quarantine by the content policy (R4.2)
+	Junk      bool      // filed to Junk by the spam check
+	Err       error     // the store's refusal (quota, gone); nil when stored
 }
 
 // QuotaWatcher sends the quota warnings of R11.6 (internal/quota).
@@ -159,6 +173,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 	}
 	targets := make([]store.DeliveryTarget, len(env.Recipients))
 	var held []int
+	var filed []Delivered // only when AfterDeliver wants it
 	for i, r := range env.Recipients {
 		status, errText, create := "", "", false
 		if dec != nil {
@@ -175,6 +190,9 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 			case dec.Junk && r.Mailbox == "":
 				r.Mailbox = "Junk"
 			}
+		}
+		if d.AfterDeliver != nil {
+			filed = append(filed, Delivered{Recipient: r, Held: create, Junk: r.Mailbox == "Junk"})
 		}
 		targets[i] = store.DeliveryTarget{
 			AccountID:   r.AccountID,
@@ -208,6 +226,12 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 				d.OnHeld(ctx, env.Recipients[i], dec.Policy)
 			}
 		}
+	}
+	if d.AfterDeliver != nil && env.Proto != "LOCAL" {
+		for i := range filed {
+			filed[i].Err = out[i].Err
+		}
+		d.AfterDeliver(ctx, env, filed, raw)
 	}
 	return &Result{Outcomes: out, Size: int64(len(raw))}, nil
 }

@@ -245,6 +245,8 @@ type Store interface {
 	HeldStore
 	WebSessionStore
 	ThrottleStateStore
+	UserSettingsStore
+	SMIMEStore
 	Close() error
 
 	// Accounts

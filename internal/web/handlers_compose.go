@@ -41,6 +41,11 @@ type composeView struct {
 	// NonStandard lists attached files outside the national standard formats
 	// (R3.4); the sender confirms before they are sent.
 	NonStandard []string
+	// CanSign offers S/MIME signing (the account has a signing identity); Sign
+	// is the user's choice, on by default since state mail is to be signed
+	// (Thông tư 39/2017).
+	CanSign bool
+	Sign    bool
 }
 
 // standardFormat reports whether a file name has one of the standard formats of
@@ -115,6 +120,7 @@ func (s *Server) composePage(ctx context.Context, r *http.Request, rc *reqCtx, v
 	v.MaxBytes = s.maxMessageBytes()
 	v.MaxHuman = humanSize(rc.lang, v.MaxBytes)
 	v.ShowCc = v.ShowCc || v.Cc != "" || v.Bcc != ""
+	v.CanSign = s.hasSMIMEIdentity(ctx, rc.acct.ID)
 	p.Body = v
 	return p, nil
 }
@@ -124,7 +130,7 @@ func (s *Server) composePage(ctx context.Context, r *http.Request, rc *reqCtx, v
 func (s *Server) handleComposeForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	v := composeView{To: q.Get("to"), FromChoices: s.fromChoices(ctx, rc)}
+	v := composeView{To: q.Get("to"), FromChoices: s.fromChoices(ctx, rc), Sign: true}
 	for _, kind := range []string{"reply", "replyall", "forward", "draft"} {
 		if q.Get(kind) == "" {
 			continue
@@ -138,6 +144,7 @@ func (s *Server) handleComposeForm(w http.ResponseWriter, r *http.Request, rc *r
 		s.prefill(rc, &v, rf)
 		break
 	}
+	s.applySignature(ctx, rc, &v)
 	p, err := s.composePage(ctx, r, rc, v)
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
@@ -281,7 +288,7 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 		From: f.Get("from"), FromChoices: s.fromChoices(ctx, rc),
 		To: f.Get("to"), Cc: f.Get("cc"), Bcc: f.Get("bcc"),
 		Subject: cleanLine(f.Get("subject")), Text: norm.NFC.String(strings.ToValidUTF8(f.Get("body"), "\uFFFD")),
-		RefKind: f.Get("ref_kind"),
+		RefKind: f.Get("ref_kind"), Sign: f.Get("smime_sign") == "1",
 	}
 	rf, err := s.loadRef(ctx, rc, v.RefKind, f.Get("ref_mb"), f.Get("ref_uid"))
 	if err != nil {
@@ -408,6 +415,24 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
 		return
+	}
+	if v.Sign {
+		// What is signed is what goes out, to the queue and to Sent: nothing
+		// after this point may change the bytes (N2).
+		sw, sc, problem, err := s.signOutgoing(ctx, rc, wireRaw, copyRaw)
+		if err != nil {
+			s.serverError(w, r, rc.lang, err)
+			return
+		}
+		if problem != "" {
+			s.composeError(w, r, rc, v, nil, rf, []string{s.cat.T(rc.lang, problem)})
+			return
+		}
+		wireRaw, copyRaw = sw, sc
+		if int64(len(copyRaw)) > s.maxMessageBytes() {
+			s.composeError(w, r, rc, v, nil, rf, []string{s.cat.T(rc.lang, "error.too_large", humanSize(rc.lang, s.maxMessageBytes()))})
+			return
+		}
 	}
 	if s.d.SendGuard != nil {
 		all := make([]string, 0, len(local)+len(remote))

@@ -307,14 +307,18 @@ type readView struct {
 	Attachments     []attachmentView
 	SMIME           bool
 	Encrypted       bool
-	Flagged         bool
-	IsDraft         bool
-	IsTrash         bool
-	RawURL          string
-	Targets         []folderView
+	// SMIMEStatus is who signed and what verified; nil when not signed.
+	SMIMEStatus *smimeStatusView
+	Flagged     bool
+	IsDraft     bool
+	IsTrash     bool
+	RawURL      string
+	Targets     []folderView
 	// ReportURL posts the message to the security contact and the operators
 	// (R13.1, R17.3); "" when the server has no report hook.
 	ReportURL string
+	// DMARCFail: our Authentication-Results says dmarc=fail (R17.3, dmarcwarn.go).
+	DMARCFail bool
 }
 
 type attachmentView struct {
@@ -392,8 +396,16 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		Flagged: slices.Contains(m.Flags, flagFlagged), IsDraft: mb.SpecialUse == store.SpecialDrafts,
 		IsTrash: mb.SpecialUse == store.SpecialTrash, RawURL: base + "/raw",
 	}
+	rv.DMARCFail = dmarcFailed(raw, s.d.Config.Hostname)
 	if s.d.Report != nil && !rv.IsDraft {
 		rv.ReportURL = base + "/report"
+	}
+	if v.SMIME && !v.Encrypted {
+		from := make([]string, 0, len(v.From))
+		for _, a := range v.From {
+			from = append(from, a.Address)
+		}
+		rv.SMIMEStatus = s.smimeStatus(rc.lang, raw, from)
 	}
 	if rv.Subject == "" {
 		rv.Subject = p.T("list.no_subject")

@@ -24,6 +24,7 @@ func (s *Server) settingsRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /settings/apppw", s.authed(s.handleAppPasswordCreate))
 	m.HandleFunc("POST /settings/apppw/{id}/delete", s.authed(s.handleAppPasswordDelete))
 	m.HandleFunc("POST /settings/lang", s.authed(s.handleSettingsLang))
+	m.HandleFunc("POST /settings/smime", s.authed(s.handleSettingsSMIME))
 }
 
 // maxAppPasswordName bounds the label of an app password.
@@ -49,6 +50,11 @@ type settingsView struct {
 	Lang         string
 	PortalURL    string
 	UnitURL      string
+	Prefs        prefsView // signature and vacation responder (prefs.go)
+	// SMIMEOn shows the S/MIME block (the server can keep keys); SMIMECert is
+	// the stored signing certificate, nil when none.
+	SMIMEOn   bool
+	SMIMECert *smimeCertView
 }
 
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -96,6 +102,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 		if av, err := authz.Load(ctx, s.d.Store, rc.acct); err == nil && (av.Manager() || av.SecurityContact()) {
 			v.UnitURL = "/unit"
 		}
+	}
+	v.Prefs = s.loadPrefs(ctx, rc)
+	if s.smimeEnabled() {
+		v.SMIMEOn = true
+		v.SMIMECert = s.smimeCertView(ctx, rc.lang, rc.acct.ID)
 	}
 	if extra != nil {
 		extra(&v)

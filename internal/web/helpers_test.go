@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,6 +63,9 @@ type envOptions struct {
 	notices  func(context.Context) ([]Notice, error)
 	guard    func(context.Context, *store.Account, []string, []byte) (bool, error)
 	report   func(accountID int64, raw []byte)
+	// smimeRoots and smimeKey become Deps.SMIMERoots and Deps.SMIMEKey.
+	smimeRoots *x509.CertPool
+	smimeKey   []byte
 }
 
 // testStart is a Tuesday morning in Sơn La.
@@ -105,7 +109,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	out := &outage.Service{Store: st, Notify: notifier, Clock: clk, Logger: log}
 	srv, err := New(Deps{Store: st, Auth: a, Deliverer: del, Clock: clk, Logger: log, Config: cfg, Outbound: opt.outbound, Notices: opt.notices, SendGuard: opt.guard,
 		Dir: ds, Life: life, Outage: out, Held: &held.Service{Store: st, Clock: clk, Logger: log}, Reports: &report.Builder{Store: st, Clock: clk},
-		Calendar: cal, Report: opt.report})
+		Calendar: cal, Report: opt.report, SMIMERoots: opt.smimeRoots, SMIMEKey: opt.smimeKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -127,6 +128,14 @@ type Deps struct {
 	// unit's security contact and the operators (R13.1, R17.3); nil hides the
 	// read view's report button.
 	Report func(accountID int64, raw []byte)
+	// SMIMERoots are the trust anchors S/MIME signers' certificates are verified
+	// against (N2); nil: none configured, and the read view says the chain
+	// could not be verified.
+	SMIMERoots *x509.CertPool
+	// SMIMEKey is the server secret (32 bytes or more) that users' S/MIME
+	// private keys are encrypted under (AES-256-GCM, key derived with HKDF);
+	// shorter or nil hides the upload of signing certificates and signing.
+	SMIMEKey []byte
 }
 
 // Notice is an outage notice of R14.1 as the banner shows it.
@@ -251,6 +260,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /compose", s.authed(s.handleCompose))
 	m.HandleFunc("GET /search", s.authed(s.handleSearch))
 	s.settingsRoutes(m)
+	s.prefsRoutes(m)
+	s.addressBookRoutes(m)
 	s.portalRoutes(m)
 	s.opsRoutes(m)
 	s.unitRoutes(m)

@@ -88,7 +88,7 @@ func Backup(ctx context.Context, srcDir, dstDir string) (*BackupStats, error) {
 		return nil, err
 	}
 	// The rest of the data directory: configuration, certificates, DKIM keys.
-	for _, extra := range []string{"govmail.toml", "tls", "dkim"} {
+	for _, extra := range []string{"govmail.toml", "tls", "dkim", "smime.key", "holidays.csv"} {
 		src := filepath.Join(srcDir, extra)
 		if fi, err := os.Stat(src); err == nil {
 			if fi.IsDir() {

@@ -36,7 +36,7 @@ type Catalog struct {
 // New builds the catalog.
 func New() *Catalog {
 	msgs := messages()
-	for _, part := range []map[string][2]string{portalMessages(), opsMessages()} {
+	for _, part := range []map[string][2]string{portalMessages(), opsMessages(), webmailMessages(), smimeMessages()} {
 		for k, v := range part {
 			msgs[k] = v
 		}

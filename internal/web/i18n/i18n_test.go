@@ -61,7 +61,7 @@ func TestPortalKeysAreNew(t *testing.T) {
 	for _, part := range []struct {
 		name string
 		msgs map[string][2]string
-	}{{"messages", messages()}, {"portalMessages", portalMessages()}, {"opsMessages", opsMessages()}} {
+	}{{"messages", messages()}, {"portalMessages", portalMessages()}, {"opsMessages", opsMessages()}, {"webmailMessages", webmailMessages()}, {"smimeMessages", smimeMessages()}} {
 		for k := range part.msgs {
 			if other, dup := seen[k]; dup {
 				t.Errorf("%s is in %s and %s", k, other, part.name)

@@ -20,7 +20,7 @@ import (
 // whose members the script puts in the field when the group is chosen, so the
 // user sees (and can trim) every address before sending.
 //
-// Personal contacts (a per-account list of outside addresses) are not built yet.
+// Personal contacts (contacts.go) come first.
 
 // maxSuggestions bounds one answer: enough to pick from, small enough to read.
 const maxSuggestions = 20
@@ -51,6 +51,10 @@ func (s *Server) handleSuggest(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if textfold.Search(q) != "" {
 		var err error
 		out, err = s.suggest(r.Context(), rc, q)
+		out = append(s.contactSuggestions(r.Context(), rc, q), out...)
+		if len(out) > maxSuggestions {
+			out = out[:maxSuggestions]
+		}
 		if err != nil {
 			s.log.Error("address book", "err", err)
 			http.Error(w, "error", http.StatusInternalServerError)

@@ -51,6 +51,7 @@ type settingsView struct {
 	PortalURL    string
 	UnitURL      string
 	Prefs        prefsView // signature and vacation responder (prefs.go)
+	Contacts     []contact // personal contacts (contacts.go)
 	// SMIMEOn shows the S/MIME block (the server can keep keys); SMIMECert is
 	// the stored signing certificate, nil when none.
 	SMIMEOn   bool
@@ -104,6 +105,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, rc *reqC
 		}
 	}
 	v.Prefs = s.loadPrefs(ctx, rc)
+	v.Contacts = s.loadContacts(ctx, rc.acct.ID)
 	if s.smimeEnabled() {
 		v.SMIMEOn = true
 		v.SMIMECert = s.smimeCertView(ctx, rc.lang, rc.acct.ID)

@@ -261,6 +261,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /search", s.authed(s.handleSearch))
 	s.settingsRoutes(m)
 	s.prefsRoutes(m)
+	s.contactRoutes(m)
 	s.addressBookRoutes(m)
 	s.portalRoutes(m)
 	s.opsRoutes(m)

@@ -5,6 +5,15 @@ package i18n
 // with the others; a test checks no key is in two.
 func webmailMessages() map[string][2]string {
 	return map[string][2]string{
+		"contacts.heading":         {"Danh bạ cá nhân", "Personal contacts"},
+		"contacts.none":            {"Chưa có liên hệ nào. Các địa chỉ thêm vào đây sẽ được gợi ý khi soạn thư.", "No contacts yet. Addresses added here are suggested when you write."},
+		"contacts.name":            {"Tên", "Name"},
+		"contacts.address":         {"Địa chỉ thư", "E-mail address"},
+		"contacts.add":             {"Thêm liên hệ", "Add contact"},
+		"contacts.delete":          {"Xóa", "Delete"},
+		"contacts.label":           {"Danh bạ cá nhân", "Personal contacts"},
+		"contacts.bad":             {"Địa chỉ %q không hợp lệ.", "The address %q is not valid."},
+		"contacts.full":            {"Danh bạ đã đủ %d liên hệ.", "The contact list already holds %d contacts."},
 		"compose.suggestions":      {"Gợi ý địa chỉ", "Address suggestions"},
 		"compose.suggest_hint":     {"Gõ tên người hoặc đơn vị để chọn trong danh bạ tỉnh; dùng phím mũi tên và Enter để chọn.", "Type a person's or a unit's name to pick from the provincial directory; use the arrow keys and Enter to choose."},
 		"addressbook.all_staff":    {"Tất cả cán bộ %s", "All staff of %s"},
@@ -15,6 +24,8 @@ func webmailMessages() map[string][2]string {
 		"settings.sig.hint":        {"Chữ ký được thêm vào cuối thư mới, sau dòng “-- ”.", "The signature is added at the end of new messages, below a “-- ” line."},
 		"settings.sig.label":       {"Nội dung chữ ký", "Signature text"},
 		"settings.sig.too_long":    {"Chữ ký dài quá %d ký tự.", "The signature is longer than %d characters."},
+		"notice.contact_saved":     {"Đã lưu liên hệ.", "Contact saved."},
+		"notice.contact_deleted":   {"Đã xóa liên hệ.", "Contact deleted."},
 		"notice.sig_saved":         {"Đã lưu chữ ký.", "Signature saved."},
 		"settings.vac.heading":     {"Trả lời tự động khi vắng mặt", "Out-of-office auto-reply"},
 		"settings.vac.hint":        {"Khi bật, mỗi người gửi nhận một thư trả lời trong 7 ngày; không trả lời thư báo lỗi, thư tự động, thư nhóm và thư rác.", "When on, each sender gets one reply per 7 days; bounces, automatic messages, mailing lists and junk are never answered."},

@@ -401,9 +401,15 @@ func TestBrowser(t *testing.T) {
 		if got := evalString(t, ctx, "document.activeElement.className + ':' + document.activeElement.innerText"); got != "skip:Bỏ qua, đến nội dung chính" {
 			t.Errorf("first Tab reaches %q, want the skip link", got)
 		}
+		// After the skip link, the order menu (four links besides the current
+		// one) comes first, then the list's own first control.
 		step(t, ctx, "skip", chromedp.KeyEvent("\r"), chromedp.KeyEvent("\t"))
+		if got := evalString(t, ctx, "document.activeElement.closest('nav.list-sort') ? 'sort' : document.activeElement.tagName"); got != "sort" {
+			t.Errorf("after skipping, Tab reaches %q, want the sort menu", got)
+		}
+		step(t, ctx, "past sort", chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
 		if got := evalString(t, ctx, "document.activeElement.getAttribute('data-check-all') || document.activeElement.tagName"); got != "uid" {
-			t.Errorf("after skipping, Tab reaches %q, want the first control of the list", got)
+			t.Errorf("after the sort menu, Tab reaches %q, want the first control of the list", got)
 		}
 		// Focus the first message's link and open it with Enter.
 		step(t, ctx, "open by keyboard",

@@ -49,18 +49,21 @@ type listItem struct {
 
 // listView is the body of a folder page.
 type listView struct {
-	Mailbox  folderView
-	Items    []listItem
-	Page     int
-	Pages    int
-	Total    int
-	First    int
-	Last     int
-	PrevURL  string
-	NextURL  string
-	Targets  []folderView
-	IsTrash  bool
-	IsDrafts bool
+	Mailbox folderView
+	Items   []listItem
+	Page    int
+	Pages   int
+	Total   int
+	First   int
+	Last    int
+	PrevURL string
+	NextURL string
+	// Sort is the list's order; SortOptions the menu to change it.
+	Sort        string
+	SortOptions []sortOption
+	Targets     []folderView
+	IsTrash     bool
+	IsDrafts    bool
 }
 
 // mailbox finds one of the account's folders by the id in the URL. Looking it up in
@@ -130,7 +133,11 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		s.notFoundOr(w, r, rc, err)
 		return
 	}
-	sorted, err := s.cache.Sorted(ctx, s.d.Store, mb.ID)
+	order := r.URL.Query().Get("sort")
+	if !slices.Contains(listOrders, order) {
+		order = "newest"
+	}
+	sorted, err := s.orderedUIDs(ctx, mb.ID, order)
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
 		return
@@ -141,10 +148,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	page = min(max(page, 1), pages)
 	lo := (page - 1) * PageSize
 	hi := min(lo+PageSize, total)
-	uids := make([]uint32, 0, hi-lo)
-	for _, e := range sorted[lo:hi] {
-		uids = append(uids, e.UID)
-	}
+	uids := slices.Clone(sorted[lo:hi])
 	items, err := s.listItems(ctx, rc, mb, uids)
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
@@ -161,11 +165,16 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		v.First = 0
 	}
 	base := "/mail/" + strconv.FormatInt(mb.ID, 10)
+	sortQ := ""
+	if order != "newest" {
+		sortQ = "&sort=" + order
+	}
+	v.Sort, v.SortOptions = order, s.sortOptions(rc, order)
 	if page > 1 {
-		v.PrevURL = base + "?page=" + strconv.Itoa(page-1)
+		v.PrevURL = base + "?page=" + strconv.Itoa(page-1) + sortQ
 	}
 	if page < pages {
-		v.NextURL = base + "?page=" + strconv.Itoa(page+1)
+		v.NextURL = base + "?page=" + strconv.Itoa(page+1) + sortQ
 	}
 	for _, f := range p.Folders {
 		if f.ID == mb.ID {

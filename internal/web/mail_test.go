@@ -901,3 +901,50 @@ func TestInlineNamedImageIsNotAnAttachment(t *testing.T) {
 	r = b.get(fmt.Sprintf("/mail/%d", inbox.ID))
 	mustNotContain(t, r.body, "có tệp đính kèm")
 }
+
+// Issue 8 part 3: the list is sortable, and the order survives paging.
+func TestListSortOrders(t *testing.T) {
+	e, b, a := loggedIn(t)
+	inbox := e.mailbox(a, "INBOX")
+	// Arrival order deliberately differs from name, subject and size order.
+	mails := []string{
+		"From: Trần Văn Bình <binh@sonla.gov.vn>\nSubject: Công văn B\n\n" + strings.Repeat("x", 10) + "\n",
+		"From: Đỗ Thị Dung <dung@sonla.gov.vn>\nSubject: Ấn phẩm A\n\n" + strings.Repeat("x", 5000) + "\n",
+		"From: An Khánh <an@sonla.gov.vn>\nSubject: Đề án C\n\n" + strings.Repeat("x", 500) + "\n",
+	}
+	for _, m := range mails {
+		e.clk.Advance(time.Minute)
+		e.deliver(a, m)
+	}
+	order := func(sort string, want ...string) {
+		t.Helper()
+		r := b.get("/mail/" + itoa(inbox.ID) + "?sort=" + sort)
+		r.wantStatus(t, http.StatusOK)
+		last := -1
+		for _, w := range want {
+			i := strings.Index(r.body, w)
+			if i < 0 || i < last {
+				t.Errorf("sort=%s: %q missing or out of order", sort, w)
+			}
+			last = i
+		}
+	}
+	order("newest", "Đề án C", "Ấn phẩm A", "Công văn B")
+	order("oldest", "Công văn B", "Ấn phẩm A", "Đề án C")
+	// Folded: "Đỗ" sorts as "Do", after "An", before "Trần".
+	order("from", "An Khánh", "Đỗ Thị Dung", "Trần Văn Bình")
+	order("subject", "Ấn phẩm A", "Công văn B", "Đề án C")
+	order("size", "Ấn phẩm A", "Đề án C", "Công văn B")
+	// An unknown order falls back to newest, and the menu marks the current one.
+	order("bogus';--", "Đề án C", "Ấn phẩm A", "Công văn B")
+	r := b.get("/mail/" + itoa(inbox.ID) + "?sort=size")
+	mustContain(t, r.body, `<strong aria-current="true">Dung lượng</strong>`, "?sort=from")
+
+	// Paging keeps the order.
+	for i := 0; i < 60; i++ {
+		e.deliver(a, fmt.Sprintf("From: Zê <z@sonla.gov.vn>\nSubject: Thêm %02d\n\nx\n", i))
+	}
+	r = b.get("/mail/" + itoa(inbox.ID) + "?sort=from")
+	mustContain(t, r.body, "page=2&amp;sort=from")
+	mustContain(t, r.body, "An Khánh")
+}

@@ -5,6 +5,12 @@ package i18n
 // with the others; a test checks no key is in two.
 func webmailMessages() map[string][2]string {
 	return map[string][2]string{
+		"list.sort.label":          {"Sắp xếp", "Sort"},
+		"list.sort.newest":         {"Mới nhất", "Newest"},
+		"list.sort.oldest":         {"Cũ nhất", "Oldest"},
+		"list.sort.from":           {"Người gửi", "Sender"},
+		"list.sort.subject":        {"Tiêu đề", "Subject"},
+		"list.sort.size":           {"Dung lượng", "Size"},
 		"contacts.heading":         {"Danh bạ cá nhân", "Personal contacts"},
 		"contacts.none":            {"Chưa có liên hệ nào. Các địa chỉ thêm vào đây sẽ được gợi ý khi soạn thư.", "No contacts yet. Addresses added here are suggested when you write."},
 		"contacts.name":            {"Tên", "Name"},

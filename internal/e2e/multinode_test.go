@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -91,7 +94,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		os.MkdirAll(dir, 0o700)
 		cfg := config.Defaults(dir)
 		one := []string{"127.0.0.1:0"}
-		cfg.Listen = config.Listeners{SMTP: one, Submission: one, IMAP: one, HTTP: one}
+		cfg.Listen = config.Listeners{SMTP: one, Submission: one, IMAP: one, HTTP: one, HTTPS: one}
 		cfg.Database = config.Database{Driver: "postgres", DSN: dsn, MaxConns: 8}
 		cfg.DNS = dns.Addr
 		cfg.Security.Clamd = "off"
@@ -145,6 +148,10 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	idle.Close()
 	idle.Wait()
+
+	// A webmail session made on node A is valid on node B, and signing out on
+	// B ends it on A: a load balancer may send each request anywhere.
+	checkSharedWebSession(t, "https://"+a.Addrs["https"], "https://"+b.Addrs["https"], acc.Address, "qua hai nut")
 
 	// Failed logins are shared: five wrong passwords on node A refuse the pair on
 	// node B too, even with the right password (security-level controls).
@@ -273,5 +280,53 @@ func waitForLong(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkSharedWebSession signs in through one node's webmail and browses and
+// signs out through the other's. The cookie jar ignores ports, as a browser
+// behind one name would see both nodes.
+func checkSharedWebSession(t *testing.T, urlA, urlB, addr, wantSubject string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: testutil.ClientTLS()}}
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	var token string
+	do := func(method, u string, form url.Values) (*http.Response, string) {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			form.Set("_csrf", token)
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, u, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if m := csrf.FindSubmatch(raw); m != nil {
+			token = string(m[1])
+		}
+		return res, string(raw)
+	}
+	do("GET", urlA+"/login", nil)
+	res, _ := do("POST", urlA+"/login", url.Values{"username": {addr}, "password": {pw}})
+	if res.Request.URL.Path == "/login" {
+		t.Fatalf("login on node A failed: %d", res.StatusCode)
+	}
+	res, body := do("GET", urlB+"/", nil)
+	if res.Request.URL.Path == "/login" || !strings.Contains(body, wantSubject) {
+		t.Fatalf("node B did not honour node A's session: ended at %s", res.Request.URL)
+	}
+	if res, _ := do("POST", urlB+"/logout", url.Values{}); res.StatusCode != http.StatusOK {
+		t.Fatalf("logout on node B: %d", res.StatusCode)
+	}
+	if res, _ := do("GET", urlA+"/", nil); res.Request.URL.Path != "/login" {
+		t.Errorf("session signed out on node B still valid on node A (at %s)", res.Request.URL)
 	}
 }

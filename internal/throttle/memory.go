@@ -67,20 +67,36 @@ func (m *Memory) Check(_ context.Context, account, ip string) Decision {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	if n, ok := m.pairs.get(pairKey(a, ipk)); ok && n.val.refused(now) {
-		return Decision{RetryAfter: time.Duration(n.val.until - now), Reason: ReasonPairRefused}
+	var pair, addr *limitEntry
+	var acct *accountEntry
+	if n, ok := m.pairs.get(pairKey(a, ipk)); ok {
+		pair = n.val
 	}
-	known := m.isKnown(a, ipk, now)
+	if n, ok := m.ips.get(ipk); ok {
+		addr = n.val
+	}
+	if n, ok := m.accounts.get(a); ok {
+		acct = n.val
+	}
+	return m.cfg.decide(now, pair, addr, acct, m.isKnown(a, ipk, now))
+}
+
+// decide is Check's rule, once for both limiters: each reads its own state
+// (nil where there is none) and hands it here.
+func (c Config) decide(now int64, pair, ip *limitEntry, acct *accountEntry, known bool) Decision {
+	if pair != nil && pair.refused(now) {
+		return Decision{RetryAfter: time.Duration(pair.until - now), Reason: ReasonPairRefused}
+	}
 	d := Decision{Allowed: true, Reason: ReasonAllowed}
-	if n, ok := m.ips.get(ipk); ok && n.val.refused(now) {
+	if ip != nil && ip.refused(now) {
 		if !known {
-			return Decision{RetryAfter: time.Duration(n.val.until - now), Reason: ReasonIPRefused}
+			return Decision{RetryAfter: time.Duration(ip.until - now), Reason: ReasonIPRefused}
 		}
 		d.Reason = ReasonKnownClient
 	}
-	if n, ok := m.accounts.get(a); ok {
-		recent := n.val.fails.countSince(now - int64(m.cfg.AccountWindow))
-		if delay := m.cfg.accountDelay(recent); delay > 0 {
+	if acct != nil {
+		recent := acct.fails.countSince(now - int64(c.AccountWindow))
+		if delay := c.accountDelay(recent); delay > 0 {
 			if known {
 				d.Reason = ReasonKnownClient
 			} else {

@@ -100,31 +100,14 @@ func (s *Shared) Check(ctx context.Context, account, ip string) Decision {
 		return Decision{Allowed: true, Reason: ReasonAllowed}
 	}
 
-	if e, ok := s.limit(recs, k.pair, s.pair); ok && e.refused(now) {
-		return Decision{RetryAfter: time.Duration(e.until - now), Reason: ReasonPairRefused}
-	}
+	pair, _ := s.limit(recs, k.pair, s.pair)
+	addr, _ := s.limit(recs, k.ip, s.ip)
+	acct, _ := s.accountEntry(recs, k.account)
 	known := false
 	if ks, ok := s.knownSet(recs, k.known); ok {
 		known = ks.has(ipk, now, int64(s.cfg.KnownTTL))
 	}
-	d := Decision{Allowed: true, Reason: ReasonAllowed}
-	if e, ok := s.limit(recs, k.ip, s.ip); ok && e.refused(now) {
-		if !known {
-			return Decision{RetryAfter: time.Duration(e.until - now), Reason: ReasonIPRefused}
-		}
-		d.Reason = ReasonKnownClient
-	}
-	if e, ok := s.accountEntry(recs, k.account); ok {
-		recent := e.fails.countSince(now - int64(s.cfg.AccountWindow))
-		if delay := s.cfg.accountDelay(recent); delay > 0 {
-			if known {
-				d.Reason = ReasonKnownClient
-			} else {
-				d.Delay, d.Reason = delay, ReasonAccountSlowed
-			}
-		}
-	}
-	return d
+	return s.cfg.decide(now, pair, addr, acct, known)
 }
 
 // Failure implements Limiter: it counts against the pair, the address and the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"govmail/internal/address"
 	"govmail/internal/filter"
 	"govmail/internal/store"
 )
@@ -44,7 +45,7 @@ func (s *session) resolve(name string) (target, error) {
 		return target{}, err
 	}
 	for _, u := range units {
-		if localPart(u.Address) == lp {
+		if address.Local(u.Address) == lp {
 			if folder == "" || filter.IsHidden(folder) {
 				return target{}, fmt.Errorf("%q: %w", name, store.ErrNotFound)
 			}
@@ -52,13 +53,6 @@ func (s *session) resolve(name string) (target, error) {
 		}
 	}
 	return target{}, fmt.Errorf("%q: %w", name, store.ErrNotFound)
-}
-
-func localPart(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return addr[:i]
-	}
-	return addr
 }
 
 // delegatedUnits lists the active unit mailboxes this session's user manages.
@@ -115,7 +109,7 @@ func (s *session) sharedMailboxes() ([]store.Mailbox, error) {
 			if filter.IsHidden(mb.Name) {
 				continue
 			}
-			mb.Name = sharedRoot + string(delim) + localPart(u.Address) + string(delim) + mb.Name
+			mb.Name = sharedRoot + string(delim) + address.Local(u.Address) + string(delim) + mb.Name
 			out = append(out, mb)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-msgauth/dmarc"
 	"golang.org/x/net/publicsuffix"
 
+	"govmail/internal/address"
 	"govmail/internal/dkim"
 )
 
@@ -129,7 +130,7 @@ func (c *Checker) Check(ctx context.Context, in Input) *Result {
 
 	// SPF (RFC 7208) of MAIL FROM, or of the HELO name for a bounce.
 	sender := in.MailFrom
-	r.SPFDomain = domainOf(sender)
+	r.SPFDomain = address.Domain(sender)
 	if sender == "" {
 		sender = "postmaster@" + in.Helo
 		r.SPFDomain = strings.ToLower(in.Helo)
@@ -281,14 +282,6 @@ func orgDomain(d string) string {
 		return o
 	}
 	return d
-}
-
-func domainOf(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
 }
 
 // selectorOf finds the s= of the first signature with d=domain, for the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"govmail/internal/address"
 	"govmail/internal/store"
 )
 
@@ -354,7 +355,7 @@ func (q *Queue) notify(ctx context.Context, m store.QueuedMessage, body []byte, 
 			raw = signed
 		}
 	}
-	if q.isLocal(domainOf(m.From)) {
+	if q.isLocal(address.Domain(m.From)) {
 		if q.local == nil {
 			q.log.Error("dsn not delivered: no local delivery configured", "to", m.From)
 			return
@@ -379,14 +380,6 @@ func (q *Queue) postmaster() string {
 		d = q.cfg.Domains[0]
 	}
 	return "mailer-daemon@" + d
-}
-
-func domainOf(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.ToLower(addr[at+1:])
 }
 
 // writeReceived prepends our trace header (RFC 5321 4.4), as delivery does for

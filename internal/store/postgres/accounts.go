@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	addrpkg "govmail/internal/address"
 	"govmail/internal/store"
 	"govmail/internal/textfold"
 )
@@ -60,7 +61,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 		} else if use == store.UseUnit && a.Kind == store.KindUnit && a.UnitID != 0 {
 			// A unit's own mailbox takes its unit's local part (R5.1a–c).
 			var lp string
-			if err := tx.QueryRow(ctx, `SELECT local_part FROM units WHERE id = $1`, a.UnitID).Scan(&lp); err != nil || lp != localOf(a.Address) {
+			if err := tx.QueryRow(ctx, `SELECT local_part FROM units WHERE id = $1`, a.UnitID).Scan(&lp); err != nil || lp != addrpkg.Local(a.Address) {
 				return fmt.Errorf("account %s (%s): %w", a.Address, use, store.ErrExists)
 			}
 		} else if use != store.UseNone {

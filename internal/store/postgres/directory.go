@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	addrpkg "govmail/internal/address"
 	"govmail/internal/store"
 	"govmail/internal/textfold"
 )
@@ -37,13 +38,6 @@ func nullID(id int64) any {
 	return id
 }
 
-func localOf(address string) string {
-	if i := strings.LastIndexByte(address, '@'); i >= 0 {
-		return address[:i]
-	}
-	return address
-}
-
 // addressUse is the one namespace check of R5.7.
 func addressUse(ctx context.Context, q querier, address string, now time.Time) (store.AddressUse, error) {
 	address = strings.ToLower(address)
@@ -53,7 +47,7 @@ func addressUse(ctx context.Context, q querier, address string, now time.Time) (
 		EXISTS (SELECT 1 FROM aliases WHERE address = $1 AND (until = 0 OR until > $2)),
 		EXISTS (SELECT 1 FROM units WHERE local_part = $3),
 		EXISTS (SELECT 1 FROM released_addresses WHERE address = $1 AND reusable_from > $2)`,
-		address, micros(now), localOf(address)).Scan(&acc, &alias, &unit, &released)
+		address, micros(now), addrpkg.Local(address)).Scan(&acc, &alias, &unit, &released)
 	if err != nil {
 		return "", fmt.Errorf("address use: %w", err)
 	}

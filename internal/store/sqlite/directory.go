@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	addrpkg "govmail/internal/address"
 	"govmail/internal/store"
 	"govmail/internal/textfold"
 )
@@ -36,13 +37,6 @@ func nullID(id int64) any {
 	return id
 }
 
-func localOf(address string) string {
-	if i := strings.LastIndexByte(address, '@'); i >= 0 {
-		return address[:i]
-	}
-	return address
-}
-
 // addressUseTx is the one namespace check of R5.7.
 func addressUseTx(q interface {
 	QueryRow(string, ...any) *sql.Row
@@ -61,7 +55,7 @@ func addressUseTx(q interface {
 	if n > 0 {
 		return store.UseAlias, nil
 	}
-	if err := q.QueryRow(`SELECT count(*) FROM units WHERE local_part = ?`, localOf(address)).Scan(&n); err != nil {
+	if err := q.QueryRow(`SELECT count(*) FROM units WHERE local_part = ?`, addrpkg.Local(address)).Scan(&n); err != nil {
 		return "", err
 	}
 	if n > 0 {

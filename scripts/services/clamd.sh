@@ -20,48 +20,9 @@
 # aborted test run does not leave a daemon behind).
 set -euo pipefail
 
-die() { echo "clamd.sh: $*" >&2; exit 1; }
-
-# install_missing installs the Debian packages when clamd is not there. Tests of
-# several packages start in parallel, so the install is serialised with flock and
-# re-checked under the lock.
-install_missing() {
-  command -v clamd >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "clamd is not installed; run scripts/test.sh as root, or apt-get install clamav-daemon clamdscan clamav-testfiles"
-  command -v apt-get >/dev/null 2>&1 || die "clamd is not installed and there is no apt-get"
-  exec 9>/var/lock/govmail-apt.lock
-  flock 9
-  if ! command -v clamd >/dev/null 2>&1; then
-    echo "clamd.sh: installing clamav-daemon clamdscan clamav-testfiles rspamd" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      --no-install-recommends clamav-daemon clamdscan clamav-testfiles rspamd >&2
-  fi
-  flock -u 9
-  exec 9>&-
-}
-
-# free_port returns a loopback TCP port nobody answers on. A probe, not a
-# reservation: if another process takes it first, clamd fails to bind and the
-# caller sees it exit.
-free_port() {
-  local p i
-  for i in $(seq 1 50); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-
-# alive is kill -0 that also treats a zombie as dead: a daemon that exits before
-# its parent reaps it (or under a PID 1 that reaps late) still answers kill -0.
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
+SERVICE=clamd.sh
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
@@ -69,7 +30,7 @@ hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 prepare() {
   local dir=$1
   PORT=${2:-}
-  install_missing
+  install_missing clamd
   mkdir -p "$dir/db"
   DIR_ABS=$(cd "$dir" && pwd)
   dir=$DIR_ABS
@@ -154,39 +115,7 @@ start() {
   echo "CLAMD_PID=$pid"
 }
 
-# watch_parent stops the daemon when GOVMAIL_SERVICE_PARENT exits. It polls once a
-# second: a watchdog for aborted test runs, not part of any test.
-watch_parent() {
-  local dir=$1 pid=$2 parent=${GOVMAIL_SERVICE_PARENT:-}
-  [ -n "$parent" ] || return 0
-  (
-    while alive "$parent" && alive "$pid"; do sleep 1; done
-    kill "$pid" 2>/dev/null || true
-  ) </dev/null >/dev/null 2>&1 &
-  echo $! >"$dir/watch.pid"
-}
-
-stop() {
-  local dir=$1 pid deadline
-  if [ -f "$dir/watch.pid" ]; then
-    kill "$(cat "$dir/watch.pid")" 2>/dev/null || true
-    rm -f "$dir/watch.pid"
-  fi
-  [ -f "$dir/daemon.pid" ] || return 0
-  pid=$(cat "$dir/daemon.pid")
-  if alive "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + 10))
-    while alive "$pid"; do
-      if [ $SECONDS -ge "$deadline" ]; then
-        kill -9 "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.05
-    done
-  fi
-  rm -f "$dir/daemon.pid"
-}
+stop() { stop_daemon "$1" 10; }
 
 case "${1:-}" in
 start)

@@ -21,42 +21,9 @@
 # GOVMAIL_SERVICE_PARENT, a PID whose exit also stops an rspamd made by start.
 set -euo pipefail
 
-die() { echo "rspamd.sh: $*" >&2; exit 1; }
-
-# install_missing: see clamd.sh; the same lock file serialises both scripts.
-install_missing() {
-  command -v rspamd >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "rspamd is not installed; run scripts/test.sh as root, or apt-get install rspamd"
-  command -v apt-get >/dev/null 2>&1 || die "rspamd is not installed and there is no apt-get"
-  exec 9>/var/lock/govmail-apt.lock
-  flock 9
-  if ! command -v rspamd >/dev/null 2>&1; then
-    echo "rspamd.sh: installing clamav-daemon clamdscan clamav-testfiles rspamd" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      --no-install-recommends clamav-daemon clamdscan clamav-testfiles rspamd >&2
-  fi
-  flock -u 9
-  exec 9>&-
-}
-
-# free_port: see clamd.sh.
-free_port() {
-  local p i
-  for i in $(seq 1 50); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
-
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
+SERVICE=rspamd.sh
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The port DNS goes to. Nothing listens there, so every query fails at once with
 # "connection refused" instead of reaching the machine's resolver.
@@ -68,7 +35,7 @@ prepare() {
   local dir=$1
   PORT=${2:-}
   CPORT=${3:-}
-  install_missing
+  install_missing rspamd
   mkdir -p "$dir/db" "$dir/local.d"
   DIR_ABS=$(cd "$dir" && pwd)
   dir=$DIR_ABS
@@ -237,38 +204,11 @@ start() {
   [ "$REDIS" = 0 ] || echo "RSPAMD_REDIS_PID=$REDIS_PID"
 }
 
-watch_parent() {
-  local dir=$1 pid=$2 parent=${GOVMAIL_SERVICE_PARENT:-}
-  [ -n "$parent" ] || return 0
-  (
-    while alive "$parent" && alive "$pid"; do sleep 1; done
-    kill "$pid" 2>/dev/null || true
-  ) </dev/null >/dev/null 2>&1 &
-  echo $! >"$dir/watch.pid"
-}
-
 # stop sends TERM to the main process, which stops its workers; they take up to a
-# few seconds to finish.
+# few seconds to finish. Then the private redis, if one was started.
 stop() {
   local dir=$1 pid deadline
-  if [ -f "$dir/watch.pid" ]; then
-    kill "$(cat "$dir/watch.pid")" 2>/dev/null || true
-    rm -f "$dir/watch.pid"
-  fi
-  [ -f "$dir/daemon.pid" ] || return 0
-  pid=$(cat "$dir/daemon.pid")
-  if alive "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + 15))
-    while alive "$pid"; do
-      if [ $SECONDS -ge "$deadline" ]; then
-        kill -9 "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.05
-    done
-  fi
-  rm -f "$dir/daemon.pid"
+  stop_daemon "$dir" 15
   if [ -f "$dir/redis.pid" ]; then
     pid=$(cat "$dir/redis.pid")
     kill "$pid" 2>/dev/null || true

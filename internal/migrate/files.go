@@ -233,7 +233,7 @@ func (im *Importer) importFileFolder(ctx context.Context, acct *store.Account, s
 					nm.InternalDate = im.Clock.Now()
 				}
 			}
-			if err := b.add(store.ImportMessage{SrcUID: ordinal, Msg: nm, Flags: normFlags(m.flags)}); err != nil {
+			if err := b.add(store.ImportMessage{SrcUID: ordinal, Msg: nm, Flags: store.NormFlags(m.flags)}); err != nil {
 				fr.Err = err
 				break
 			}

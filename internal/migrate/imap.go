@@ -668,7 +668,7 @@ func (r *imapRun) step(ctx context.Context, st *store.ImportFolder, fr *FolderRe
 		}
 		fr.Present++
 		if !sameFlags(e.flags, have) {
-			want := normFlags(e.flags)
+			want := store.NormFlags(e.flags)
 			k := strings.Join(want, " ")
 			changes[k] = append(changes[k], dst)
 			flagsOf[k] = want
@@ -853,7 +853,7 @@ func (r *imapRun) fetchSet(ctx context.Context, set imap.UIDSet, fr *FolderRepor
 			date = r.im.Clock.Now()
 		}
 		nm, _ := delivery.Prepare(body, date)
-		if err := b.add(store.ImportMessage{SrcUID: uid, Msg: nm, Flags: normFlags(flags)}); err != nil {
+		if err := b.add(store.ImportMessage{SrcUID: uid, Msg: nm, Flags: store.NormFlags(flags)}); err != nil {
 			return got, err
 		}
 		if ctx.Err() != nil {

@@ -364,7 +364,7 @@ func TestImportIMAPFromDovecot(t *testing.T) {
 	}
 	// Copying must not mark the old side's mail as read (BODY.PEEK).
 	for _, m := range oldFolder(t, hc, "Công văn/Đến") {
-		if m.uid == 2 && len(normFlags(m.flags)) != 0 {
+		if m.uid == 2 && len(store.NormFlags(m.flags)) != 0 {
 			t.Errorf("old message flags changed by the copy: %v", m.flags)
 		}
 	}

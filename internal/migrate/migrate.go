@@ -544,25 +544,8 @@ func (b *batcher) close(fr *FolderReport) error {
 	return ferr
 }
 
-// normFlags drops \Recent (session state, not a message's) and duplicates,
-// and sorts, as the store does, so flag sets compare.
-func normFlags(flags []string) []string {
-	seen := map[string]bool{}
-	out := make([]string, 0, len(flags))
-	for _, f := range flags {
-		k := strings.ToLower(f)
-		if f == "" || k == `\recent` || seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func sameFlags(a, b []string) bool {
-	a, b = normFlags(a), normFlags(b)
+	a, b = store.NormFlags(a), store.NormFlags(b)
 	if len(a) != len(b) {
 		return false
 	}

@@ -31,7 +31,7 @@ func scanAccount(row pgx.Row, extra ...any) (*store.Account, error) {
 		return nil, fmt.Errorf("scan account: %w", err)
 	}
 	a.Kind, a.State = store.AccountKind(kind), store.AccountState(state)
-	a.PasswordSetAt, a.CreatedAt, a.LastLoginAt = fromMicros(setAt), fromMicros(created), fromMicros(login)
+	a.PasswordSetAt, a.CreatedAt, a.LastLoginAt = store.FromMicros(setAt), store.FromMicros(created), store.FromMicros(login)
 	return &a, nil
 }
 
@@ -71,8 +71,8 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 		err := tx.QueryRow(ctx, `INSERT INTO accounts (address, display_name, kind, unit_id, password_hash, must_change,
 			password_set_at, state, lock_reason, created_at, quota_bytes, role, name_folded, birth_year, address_note)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (address) DO NOTHING RETURNING id`,
-			a.Address, a.DisplayName, string(a.Kind), nullID(a.UnitID), a.PasswordHash, a.MustChange,
-			micros(a.PasswordSetAt), string(a.State), a.LockReason, micros(a.CreatedAt), a.QuotaBytes,
+			a.Address, a.DisplayName, string(a.Kind), store.NullID(a.UnitID), a.PasswordHash, a.MustChange,
+			store.Micros(a.PasswordSetAt), string(a.State), a.LockReason, store.Micros(a.CreatedAt), a.QuotaBytes,
 			a.Role, textfold.Search(a.DisplayName), a.BirthYear, a.AddressNote).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("account %s: %w", a.Address, store.ErrExists)
@@ -81,7 +81,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 			return fmt.Errorf("insert account: %w", err)
 		}
 		if a.PasswordHash != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, a.PasswordHash, micros(a.PasswordSetAt)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, a.PasswordHash, store.Micros(a.PasswordSetAt)); err != nil {
 				return fmt.Errorf("password history: %w", err)
 			}
 		}
@@ -112,10 +112,10 @@ func (s *Store) AccountByID(ctx context.Context, id int64) (*store.Account, erro
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(ctx, `UPDATE accounts SET password_hash = $1, must_change = $2, password_set_at = $3 WHERE id = $4`,
-			hash, mustChange, micros(at), id)); err != nil {
+			hash, mustChange, store.Micros(at), id)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, hash, micros(at))
+		_, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, hash, store.Micros(at))
 		return err
 	})
 }
@@ -123,7 +123,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChan
 // RecordLogin notes a successful login (R8.2: any protocol counts).
 func (s *Store) RecordLogin(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(ctx, `UPDATE accounts SET last_login_at = GREATEST(last_login_at, $1) WHERE id = $2`, micros(at), id))
+		return expectOne(tx.Exec(ctx, `UPDATE accounts SET last_login_at = GREATEST(last_login_at, $1) WHERE id = $2`, store.Micros(at), id))
 	})
 }
 

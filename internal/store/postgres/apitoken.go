@@ -28,7 +28,7 @@ func scanToken(row pgx.Row) (*store.APIToken, error) {
 		return nil, fmt.Errorf("scan api token: %w", err)
 	}
 	t.Scopes = strings.Fields(scopes)
-	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(used), fromMicros(revoked)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = store.FromMicros(created), store.FromMicros(expires), store.FromMicros(used), store.FromMicros(revoked)
 	return &t, nil
 }
 
@@ -40,7 +40,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (account_id, name, hash, prefix, scopes, created_by, created_at, expires_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (hash) DO NOTHING RETURNING id`, t.AccountID, clean(t.Name), t.Hash, t.Prefix,
-			strings.Join(t.Scopes, " "), t.CreatedBy, micros(t.CreatedAt), micros(t.ExpiresAt)).Scan(&t.ID)
+			strings.Join(t.Scopes, " "), t.CreatedBy, store.Micros(t.CreatedAt), store.Micros(t.ExpiresAt)).Scan(&t.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("api token: %w", store.ErrExists)
 		}
@@ -82,14 +82,14 @@ func (s *Store) APITokens(ctx context.Context, accountID int64) ([]store.APIToke
 // RevokeAPIToken ends a token that is still in force.
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0`, micros(at), id))
+		return expectOne(tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0`, store.Micros(at), id))
 	})
 }
 
 // TouchAPIToken records a use.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, micros(at), id)
+		_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, store.Micros(at), id)
 		return err
 	})
 }

@@ -27,15 +27,8 @@ func scanUnit(row pgx.Row) (*store.Unit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan unit: %w", err)
 	}
-	u.Kind, u.CreatedAt = store.UnitKind(kind), fromMicros(created)
+	u.Kind, u.CreatedAt = store.UnitKind(kind), store.FromMicros(created)
 	return &u, nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // addressUse is the one namespace check of R5.7.
@@ -47,7 +40,7 @@ func addressUse(ctx context.Context, q querier, address string, now time.Time) (
 		EXISTS (SELECT 1 FROM aliases WHERE address = $1 AND (until = 0 OR until > $2)),
 		EXISTS (SELECT 1 FROM units WHERE local_part = $3),
 		EXISTS (SELECT 1 FROM released_addresses WHERE address = $1 AND reusable_from > $2)`,
-		address, micros(now), addrpkg.Local(address)).Scan(&acc, &alias, &unit, &released)
+		address, store.Micros(now), addrpkg.Local(address)).Scan(&acc, &alias, &unit, &released)
 	if err != nil {
 		return "", fmt.Errorf("address use: %w", err)
 	}
@@ -91,8 +84,8 @@ func (s *Store) CreateUnit(ctx context.Context, u *store.Unit) error {
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO units (parent_id, kind, name, name_folded, abbr, local_part, code, manager_id, security_contact_id, notes, created_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (local_part) DO NOTHING RETURNING id`,
-			nullID(u.ParentID), string(u.Kind), u.Name, textfold.Search(u.Name), u.Abbr, u.LocalPart, u.Code,
-			nullID(u.ManagerID), nullID(u.SecurityContactID), u.Notes, micros(u.CreatedAt)).Scan(&u.ID)
+			store.NullID(u.ParentID), string(u.Kind), u.Name, textfold.Search(u.Name), u.Abbr, u.LocalPart, u.Code,
+			store.NullID(u.ManagerID), store.NullID(u.SecurityContactID), u.Notes, store.Micros(u.CreatedAt)).Scan(&u.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("unit %s: %w", u.LocalPart, store.ErrExists)
 		}
@@ -107,7 +100,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *store.Unit) error {
 func (s *Store) UpdateUnit(ctx context.Context, u *store.Unit) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		return expectOne(tx.Exec(ctx, `UPDATE units SET name = $1, name_folded = $2, code = $3, manager_id = $4, security_contact_id = $5, notes = $6 WHERE id = $7`,
-			u.Name, textfold.Search(u.Name), u.Code, nullID(u.ManagerID), nullID(u.SecurityContactID), u.Notes, u.ID))
+			u.Name, textfold.Search(u.Name), u.Code, store.NullID(u.ManagerID), store.NullID(u.SecurityContactID), u.Notes, u.ID))
 	})
 }
 
@@ -158,7 +151,7 @@ func (s *Store) AddAlias(ctx context.Context, address string, accountID int64, u
 		if taken {
 			return fmt.Errorf("alias %s: %w", address, store.ErrExists)
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO aliases (address, account_id, until) VALUES ($1,$2,$3) ON CONFLICT (address) DO NOTHING`, address, accountID, micros(until))
+		tag, err := tx.Exec(ctx, `INSERT INTO aliases (address, account_id, until) VALUES ($1,$2,$3) ON CONFLICT (address) DO NOTHING`, address, accountID, store.Micros(until))
 		if err != nil {
 			if isForeignKey(err) {
 				return fmt.Errorf("alias %s: account %d: %w", address, accountID, store.ErrNotFound)
@@ -186,7 +179,7 @@ func (s *Store) ResolveAddress(ctx context.Context, address string, now time.Tim
 		return a, err
 	}
 	var id int64
-	err = s.pool.QueryRow(ctx, `SELECT account_id FROM aliases WHERE address = $1 AND (until = 0 OR until > $2)`, strings.ToLower(address), micros(now)).Scan(&id)
+	err = s.pool.QueryRow(ctx, `SELECT account_id FROM aliases WHERE address = $1 AND (until = 0 OR until > $2)`, strings.ToLower(address), store.Micros(now)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -205,7 +198,7 @@ func (s *Store) ReleaseAddress(ctx context.Context, address string, at, reusable
 		if err := lockNamespace(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, releaseSQL, strings.ToLower(address), micros(at), micros(reusableFrom))
+		_, err := tx.Exec(ctx, releaseSQL, strings.ToLower(address), store.Micros(at), store.Micros(reusableFrom))
 		return err
 	})
 }

@@ -364,7 +364,7 @@ func (f *feed) readFlags(mailboxID int64, uid uint32) []string {
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		f.s.log.Warn("change feed: read flags", "err", err)
 	}
-	return splitFlags(flags)
+	return store.SplitFlags(flags)
 }
 
 func (f *feed) dispatch(evs []store.Event) {

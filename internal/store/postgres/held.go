@@ -27,7 +27,7 @@ func (s *Store) HeldMessages(ctx context.Context, limit int) ([]store.HeldMessag
 		if err := rows.Scan(&h.AccountID, &h.Address, &h.MailboxID, &uid, &h.Size, &date, &h.Meta); err != nil {
 			return nil, err
 		}
-		h.UID, h.InternalDate = uint32(uid), fromMicros(date)
+		h.UID, h.InternalDate = uint32(uid), store.FromMicros(date)
 		out = append(out, h)
 	}
 	return out, rows.Err()

@@ -17,7 +17,7 @@ import (
 func (s *Store) LockAccount(ctx context.Context, id int64, reason string, info store.LockInfo) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(ctx, `UPDATE accounts SET state = 'locked', lock_reason = $1, locked_at = $2, lock_note = $3, locked_by = $4
-			WHERE id = $5 AND state = 'active'`, reason, micros(info.LockedAt), clean(info.Note), clean(info.LockedBy), id)); err != nil {
+			WHERE id = $5 AND state = 'active'`, reason, store.Micros(info.LockedAt), clean(info.Note), clean(info.LockedBy), id)); err != nil {
 			return err
 		}
 		w.events = append(w.events, store.Event{Kind: store.EventAccess, AccountID: id})
@@ -30,10 +30,10 @@ func (s *Store) RestoreAccount(ctx context.Context, id int64, hash string, at ti
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(ctx, `UPDATE accounts SET state = 'active', lock_reason = '', locked_at = 0, lock_note = '', locked_by = '',
 			restored_at = $1, password_hash = $2, must_change = true, password_set_at = $1 WHERE id = $3 AND state = 'locked'`,
-			micros(at), hash, id)); err != nil {
+			store.Micros(at), hash, id)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, hash, micros(at))
+		_, err := tx.Exec(ctx, `INSERT INTO password_history (account_id, hash, set_at) VALUES ($1,$2,$3)`, id, hash, store.Micros(at))
 		return err
 	})
 }
@@ -97,11 +97,11 @@ func (s *Store) RevokeAccount(ctx context.Context, id int64, at, reusableFrom ti
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET state = 'revoked', revoked_at = $1, revoked_address = address,
-			address = address || '#revoked-' || id, password_hash = '', must_change = false, used_bytes = 0 WHERE id = $2`, micros(at), id); err != nil {
+			address = address || '#revoked-' || id, password_hash = '', must_change = false, used_bytes = 0 WHERE id = $2`, store.Micros(at), id); err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
 		for _, a := range released {
-			if _, err := tx.Exec(ctx, releaseSQL, a, micros(at), micros(reusableFrom)); err != nil {
+			if _, err := tx.Exec(ctx, releaseSQL, a, store.Micros(at), store.Micros(reusableFrom)); err != nil {
 				return fmt.Errorf("revoke: %w", err)
 			}
 		}
@@ -138,7 +138,7 @@ func (s *Store) AccountLives(ctx context.Context, states ...store.AccountState) 
 			return nil, err
 		}
 		l.Account = *acc
-		l.LockedAt, l.RestoredAt = fromMicros(lockedAt), fromMicros(restoredAt)
+		l.LockedAt, l.RestoredAt = store.FromMicros(lockedAt), store.FromMicros(restoredAt)
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -148,7 +148,7 @@ func (s *Store) AccountLives(ctx context.Context, states ...store.AccountState) 
 func (s *Store) AddAbsence(ctx context.Context, a *store.Absence) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO absences (account_id, reason, starts, ends, declared_by, declared_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`,
-			a.AccountID, clean(a.Reason), a.Starts, a.Ends, a.DeclaredBy, micros(a.DeclaredAt)).Scan(&a.ID)
+			a.AccountID, clean(a.Reason), a.Starts, a.Ends, a.DeclaredBy, store.Micros(a.DeclaredAt)).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("absence: %w", err)
 		}
@@ -170,7 +170,7 @@ func (s *Store) Absences(ctx context.Context, accountID int64) ([]store.Absence,
 		if err := rows.Scan(&a.ID, &a.AccountID, &a.Reason, &a.Starts, &a.Ends, &a.DeclaredBy, &at); err != nil {
 			return nil, err
 		}
-		a.DeclaredAt = fromMicros(at)
+		a.DeclaredAt = store.FromMicros(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -178,7 +178,7 @@ func (s *Store) Absences(ctx context.Context, accountID int64) ([]store.Absence,
 
 func insertRequestEvent(ctx context.Context, tx pgx.Tx, id int64, ev store.RequestEvent) error {
 	_, err := tx.Exec(ctx, `INSERT INTO request_events (request_id, time, actor, action, detail) VALUES ($1,$2,$3,$4,$5)`,
-		id, micros(ev.Time), clean(ev.Actor), clean(ev.Action), clean(ev.Detail))
+		id, store.Micros(ev.Time), clean(ev.Actor), clean(ev.Action), clean(ev.Detail))
 	return err
 }
 
@@ -195,7 +195,7 @@ func insertRequestTargets(ctx context.Context, tx pgx.Tx, id int64, targets []in
 func (s *Store) CreateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO requests (kind, unit_id, doc_number, doc_date, received_at, deadline, state, reason, filed_by, payload)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`, r.Kind, r.UnitID, clean(r.DocNumber), r.DocDate, micros(r.ReceivedAt),
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`, r.Kind, r.UnitID, clean(r.DocNumber), r.DocDate, store.Micros(r.ReceivedAt),
 			r.Deadline, r.State, clean(r.Reason), r.FiledBy, clean(r.Payload)).Scan(&r.ID)
 		if err != nil {
 			return fmt.Errorf("create request: %w", err)
@@ -211,7 +211,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *store.Request, ev store.Re
 func (s *Store) UpdateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(ctx, `UPDATE requests SET state = $1, reason = $2, handled_by = $3, handled_at = $4, deadline = $5, payload = $6 WHERE id = $7`,
-			r.State, clean(r.Reason), r.HandledBy, micros(r.HandledAt), r.Deadline, clean(r.Payload), r.ID)); err != nil {
+			r.State, clean(r.Reason), r.HandledBy, store.Micros(r.HandledAt), r.Deadline, clean(r.Payload), r.ID)); err != nil {
 			return err
 		}
 		if err := insertRequestTargets(ctx, tx, r.ID, r.Targets); err != nil {
@@ -232,7 +232,7 @@ func (s *Store) scanRequests(ctx context.Context, rows pgx.Rows) ([]store.Reques
 		if err := rows.Scan(&r.ID, &r.Kind, &r.UnitID, &r.DocNumber, &r.DocDate, &rec, &r.Deadline, &r.State, &r.Reason, &r.FiledBy, &r.HandledBy, &hand, &r.Payload); err != nil {
 			return nil, err
 		}
-		r.ReceivedAt, r.HandledAt = fromMicros(rec), fromMicros(hand)
+		r.ReceivedAt, r.HandledAt = store.FromMicros(rec), store.FromMicros(hand)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -292,10 +292,10 @@ func (s *Store) ListRequests(ctx context.Context, f store.RequestFilter) ([]stor
 		where = append(where, `kind = `+a.add(f.Kind))
 	}
 	if !f.Since.IsZero() {
-		where = append(where, `received_at >= `+a.add(micros(f.Since)))
+		where = append(where, `received_at >= `+a.add(store.Micros(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, `received_at < `+a.add(micros(f.Until)))
+		where = append(where, `received_at < `+a.add(store.Micros(f.Until)))
 	}
 	q := `SELECT ` + requestCols + ` FROM requests`
 	if len(where) > 0 {
@@ -322,7 +322,7 @@ func (s *Store) RequestEvents(ctx context.Context, id int64) ([]store.RequestEve
 		if err := rows.Scan(&t, &e.Actor, &e.Action, &e.Detail); err != nil {
 			return nil, err
 		}
-		e.Time = fromMicros(t)
+		e.Time = store.FromMicros(t)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -332,7 +332,7 @@ func (s *Store) RequestEvents(ctx context.Context, id int64) ([]store.RequestEve
 func (s *Store) PendingRequestFor(ctx context.Context, accountID int64, kind string, since time.Time) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests r JOIN request_targets t ON t.request_id = r.id
-		WHERE t.account_id = $1 AND r.kind = $2 AND r.state = 'received' AND r.received_at >= $3)`, accountID, kind, micros(since)).Scan(&ok)
+		WHERE t.account_id = $1 AND r.kind = $2 AND r.state = 'received' AND r.received_at >= $3)`, accountID, kind, store.Micros(since)).Scan(&ok)
 	return ok, err
 }
 
@@ -340,7 +340,7 @@ func (s *Store) PendingRequestFor(ctx context.Context, accountID int64, kind str
 func (s *Store) GrantDelegation(ctx context.Context, d store.Delegation) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO delegations (unit_account_id, delegate_id, granted_by, granted_at) VALUES ($1,$2,$3,$4)
-			ON CONFLICT DO NOTHING`, d.UnitAccountID, d.DelegateID, d.GrantedBy, micros(d.GrantedAt))
+			ON CONFLICT DO NOTHING`, d.UnitAccountID, d.DelegateID, d.GrantedBy, store.Micros(d.GrantedAt))
 		if err != nil {
 			if isForeignKey(err) {
 				return fmt.Errorf("delegation: %w", store.ErrNotFound)
@@ -379,7 +379,7 @@ func (s *Store) delegations(ctx context.Context, col string, id int64) ([]store.
 		if err := rows.Scan(&d.UnitAccountID, &d.DelegateID, &d.GrantedBy, &at); err != nil {
 			return nil, err
 		}
-		d.GrantedAt = fromMicros(at)
+		d.GrantedAt = store.FromMicros(at)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -400,7 +400,7 @@ func (s *Store) MarkNotice(ctx context.Context, accountID int64, kind, key strin
 	var first bool
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO notices_sent (account_id, kind, key, sent_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
-			accountID, kind, key, micros(at))
+			accountID, kind, key, store.Micros(at))
 		if err != nil {
 			return err
 		}
@@ -446,11 +446,11 @@ func (s *Store) MoveAccount(ctx context.Context, id int64, newAddress string, un
 				return fmt.Errorf("address %s (%s): %w", newAddress, use, store.ErrExists)
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts SET address = $1, unit_id = $2 WHERE id = $3`, newAddress, nullID(unitID), id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE accounts SET address = $1, unit_id = $2 WHERE id = $3`, newAddress, store.NullID(unitID), id); err != nil {
 			return err
 		}
 		if old != newAddress {
-			if _, err := tx.Exec(ctx, `INSERT INTO aliases (address, account_id, until) VALUES ($1,$2,$3)`, old, id, micros(aliasUntil)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO aliases (address, account_id, until) VALUES ($1,$2,$3)`, old, id, store.Micros(aliasUntil)); err != nil {
 				if isUnique(err) {
 					return fmt.Errorf("alias %s: %w", old, store.ErrExists)
 				}

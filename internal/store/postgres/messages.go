@@ -167,8 +167,8 @@ func insertMessages(ctx context.Context, tx pgx.Tx, w *writeCtx, accountID, mail
 	metas := make([][]byte, n)
 	var total int64
 	for i := range msgs {
-		msgs[i].flags = normFlags(msgs[i].flags)
-		blobs[i], flags[i], sizes[i], dates[i], metas[i] = msgs[i].blob, joinFlags(msgs[i].flags), msgs[i].size, msgs[i].date, msgs[i].meta
+		msgs[i].flags = store.NormFlags(msgs[i].flags)
+		blobs[i], flags[i], sizes[i], dates[i], metas[i] = msgs[i].blob, store.JoinFlags(msgs[i].flags), msgs[i].size, msgs[i].date, msgs[i].meta
 		total += msgs[i].size
 	}
 	var uid0, ms0 int64
@@ -252,7 +252,7 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 				} else {
 					extraRefs++
 				}
-				uids, err := insertMessages(ctx, tx, w, t.AccountID, o.MailboxID, []newRow{{blob: blobID, size: pb.size, date: micros(msg.InternalDate), flags: t.Flags, meta: msg.Meta}})
+				uids, err := insertMessages(ctx, tx, w, t.AccountID, o.MailboxID, []newRow{{blob: blobID, size: pb.size, date: store.Micros(msg.InternalDate), flags: t.Flags, meta: msg.Meta}})
 				if err != nil {
 					return err
 				}
@@ -353,7 +353,7 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, msg *store.NewMessa
 		if err != nil {
 			return err
 		}
-		uids, err := insertMessages(ctx, tx, w, accountID, mailboxID, []newRow{{blob: blobID, size: pb.size, date: micros(msg.InternalDate), flags: flags, meta: msg.Meta}})
+		uids, err := insertMessages(ctx, tx, w, accountID, mailboxID, []newRow{{blob: blobID, size: pb.size, date: store.Micros(msg.InternalDate), flags: flags, meta: msg.Meta}})
 		if err != nil {
 			return err
 		}
@@ -380,7 +380,7 @@ func scanMessages(rows pgx.Rows, withMeta bool) ([]store.Message, error) {
 			return nil, fmt.Errorf("scan message: %w", err)
 		}
 		m.UID, m.ModSeq = uint32(uid), uint64(modseq)
-		m.Flags, m.InternalDate = splitFlags(flags), fromMicros(date)
+		m.Flags, m.InternalDate = store.SplitFlags(flags), store.FromMicros(date)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -487,7 +487,7 @@ func lockMailbox(ctx context.Context, tx pgx.Tx, mailboxID int64, withAccount bo
 
 // StoreFlags changes flags and returns the messages whose flags changed.
 func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, op store.FlagOp, flags []string) ([]store.Message, error) {
-	flags = normFlags(flags)
+	flags = store.NormFlags(flags)
 	var changed []store.Message
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		changed = nil
@@ -520,23 +520,23 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 			if !want[uint32(uid)] {
 				continue
 			}
-			old := splitFlags(fs)
+			old := store.SplitFlags(fs)
 			var nf []string
 			switch op {
 			case store.FlagsSet:
 				nf = flags
 			case store.FlagsAdd:
-				nf = normFlags(append(append([]string{}, old...), flags...))
+				nf = store.NormFlags(append(append([]string{}, old...), flags...))
 			case store.FlagsRemove:
 				for _, f := range old {
-					if !hasFlag(flags, f) {
+					if !store.HasFlag(flags, f) {
 						nf = append(nf, f)
 					}
 				}
 			}
-			if joinFlags(nf) != fs {
+			if store.JoinFlags(nf) != fs {
 				todoUIDs = append(todoUIDs, uid)
-				todoFlags = append(todoFlags, joinFlags(nf))
+				todoFlags = append(todoFlags, store.JoinFlags(nf))
 				todoSets = append(todoSets, nf)
 			}
 		}
@@ -636,7 +636,7 @@ func (s *Store) copyTx(ctx context.Context, tx pgx.Tx, w *writeCtx, src int64, u
 			return nil, err
 		}
 		if want[uint32(uid)] {
-			r.flags = splitFlags(flags)
+			r.flags = store.SplitFlags(flags)
 			todo = append(todo, r)
 			srcUIDs = append(srcUIDs, uint32(uid))
 			total += r.size
@@ -766,7 +766,7 @@ func (s *Store) expungeTx(ctx context.Context, tx pgx.Tx, w *writeCtx, mailboxID
 				continue
 			}
 		default:
-			if !hasFlag(splitFlags(flags), `\Deleted`) {
+			if !store.HasFlag(store.SplitFlags(flags), `\Deleted`) {
 				continue
 			}
 		}

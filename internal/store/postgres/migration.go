@@ -29,7 +29,7 @@ func scanImportFolder(row pgx.Row) (*store.ImportFolder, error) {
 		return nil, fmt.Errorf("scan import folder: %w", err)
 	}
 	f.UIDValidity, f.UIDNext, f.LastUID, f.HighestModSeq = uint32(uv), uint32(next), uint32(last), uint64(ms)
-	f.SyncedAt = fromMicros(synced)
+	f.SyncedAt = store.FromMicros(synced)
 	return &f, nil
 }
 
@@ -75,7 +75,7 @@ func (s *Store) SaveImportFolder(ctx context.Context, f *store.ImportFolder) err
 			  synced_at = EXCLUDED.synced_at
 			RETURNING id, last_uid`,
 			f.AccountID, clean(f.Source), clean(f.Folder), f.MailboxID, int64(f.UIDValidity), int64(f.UIDNext), int64(f.LastUID),
-			int64(f.HighestModSeq), micros(f.SyncedAt)).Scan(&f.ID, &last)
+			int64(f.HighestModSeq), store.Micros(f.SyncedAt)).Scan(&f.ID, &last)
 		if err != nil {
 			if isForeignKey(err) {
 				return fmt.Errorf("save import folder: %w", store.ErrNotFound)
@@ -203,7 +203,7 @@ func (s *Store) AppendImported(ctx context.Context, folderID int64, msgs []store
 			if err != nil {
 				return err
 			}
-			uids, err := insertMessages(ctx, tx, w, accountID, mailboxID, []newRow{{blob: blobID, size: pbs[i].size, date: micros(m.Msg.InternalDate), flags: m.Flags, meta: m.Msg.Meta}})
+			uids, err := insertMessages(ctx, tx, w, accountID, mailboxID, []newRow{{blob: blobID, size: pbs[i].size, date: store.Micros(m.Msg.InternalDate), flags: m.Flags, meta: m.Msg.Meta}})
 			if err != nil {
 				return err
 			}
@@ -228,19 +228,19 @@ func (s *Store) AppendImported(ctx context.Context, folderID int64, msgs []store
 // setFlagsTx replaces one message's flags when they differ, as STORE FLAGS does.
 // The caller holds the mailbox's lock.
 func setFlagsTx(ctx context.Context, tx pgx.Tx, w *writeCtx, accountID, mailboxID int64, uid uint32, flags []string) error {
-	flags = normFlags(flags)
+	flags = store.NormFlags(flags)
 	var cur string
 	if err := tx.QueryRow(ctx, `SELECT flags FROM messages WHERE mailbox_id = $1 AND uid = $2`, mailboxID, int64(uid)).Scan(&cur); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
-	if cur == joinFlags(flags) {
+	if cur == store.JoinFlags(flags) {
 		return nil
 	}
 	var modseq int64
 	if err := tx.QueryRow(ctx, `UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = $1 RETURNING highest_modseq`, mailboxID).Scan(&modseq); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4`, joinFlags(flags), modseq, mailboxID, int64(uid)); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE messages SET flags = $1, modseq = $2 WHERE mailbox_id = $3 AND uid = $4`, store.JoinFlags(flags), modseq, mailboxID, int64(uid)); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
 	w.events = append(w.events, store.Event{Kind: store.EventFlags, AccountID: accountID, MailboxID: mailboxID, UID: uid, Flags: flags, ModSeq: uint64(modseq)})

@@ -17,7 +17,7 @@ func (s *Store) CreateOutage(ctx context.Context, o *store.Outage) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO outages (what, since, until, published_by, published_at) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
-			clean(o.What), micros(o.Since), micros(o.Until), o.PublishedBy, micros(o.PublishedAt)).Scan(&id)
+			clean(o.What), store.Micros(o.Since), store.Micros(o.Until), o.PublishedBy, store.Micros(o.PublishedAt)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("create outage: %w", err)
 		}
@@ -38,7 +38,7 @@ func (s *Store) CreateOutage(ctx context.Context, o *store.Outage) error {
 func (s *Store) CloseOutage(ctx context.Context, id int64, by string, at time.Time, note string) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		return expectOne(tx.Exec(ctx, `UPDATE outages SET closed_by = $1, closed_at = $2, close_note = $3 WHERE id = $4 AND closed_at = 0`,
-			by, micros(at), clean(note), id))
+			by, store.Micros(at), clean(note), id))
 	})
 }
 
@@ -60,7 +60,7 @@ func (s *Store) outages(ctx context.Context, where string, args ...any) ([]store
 		if err := rows.Scan(&o.ID, &o.What, &since, &until, &o.PublishedBy, &pub, &o.ClosedBy, &closed, &o.CloseNote, &o.UnitIDs, &o.Recipients); err != nil {
 			return nil, fmt.Errorf("outages: %w", err)
 		}
-		o.Since, o.Until, o.PublishedAt, o.ClosedAt = fromMicros(since), fromMicros(until), fromMicros(pub), fromMicros(closed)
+		o.Since, o.Until, o.PublishedAt, o.ClosedAt = store.FromMicros(since), store.FromMicros(until), store.FromMicros(pub), store.FromMicros(closed)
 		// SQLite's lists are nil when empty.
 		if len(o.UnitIDs) == 0 {
 			o.UnitIDs = nil

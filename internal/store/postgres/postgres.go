@@ -363,20 +363,6 @@ func expectOne(tag pgconn.CommandTag, err error) error {
 	return nil
 }
 
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v)
-}
-
 // clean makes text storable: PostgreSQL refuses NUL and invalid UTF-8 in text
 // columns where SQLite keeps any bytes. Log rows and queue fields carry what
 // remote peers and clients sent, and a log row must never make a delivery fail.
@@ -385,40 +371,4 @@ func clean(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-func normFlags(flags []string) []string {
-	seen := map[string]bool{}
-	out := make([]string, 0, len(flags))
-	for _, f := range flags {
-		if f == "" || f == `\Recent` {
-			continue
-		}
-		k := strings.ToLower(f)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func joinFlags(flags []string) string { return strings.Join(flags, " ") }
-
-func splitFlags(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, " ")
-}
-
-func hasFlag(flags []string, f string) bool {
-	for _, x := range flags {
-		if strings.EqualFold(x, f) {
-			return true
-		}
-	}
-	return false
 }

@@ -44,7 +44,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 		err = tx.QueryRow(ctx, `INSERT INTO queue_messages (blob_id, envelope_from, header_from, message_id, auth_user, client_ip, size,
 			created_at, env_id, ret, utf8, held, hold_reason) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id`,
 			blobID, clean(m.From), clean(m.HeaderFrom), clean(m.MessageID), clean(strings.ToLower(m.AuthUser)), clean(m.ClientIP), m.Size,
-			micros(m.CreatedAt), clean(m.EnvID), clean(m.Ret), m.UTF8, m.Held, clean(m.HoldReason)).Scan(&m.ID)
+			store.Micros(m.CreatedAt), clean(m.EnvID), clean(m.Ret), m.UTF8, m.Held, clean(m.HoldReason)).Scan(&m.ID)
 		if err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
@@ -60,7 +60,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 			if r.NextAttempt.IsZero() {
 				r.NextAttempt = m.CreatedAt
 			}
-			addrs[i], domains[i], orcpts[i], notifies[i], nexts[i] = clean(r.Address), clean(r.Domain), clean(r.ORcpt), clean(r.Notify), micros(r.NextAttempt)
+			addrs[i], domains[i], orcpts[i], notifies[i], nexts[i] = clean(r.Address), clean(r.Domain), clean(r.ORcpt), clean(r.Notify), store.Micros(r.NextAttempt)
 		}
 		// The identity values are drawn row by row in the SELECT's order, so
 		// the ids sorted pair with the recipients by position (RETURNING itself
@@ -159,7 +159,7 @@ func collectRcpts(rows pgx.Rows) ([]rcptRow, error) {
 			return nil, fmt.Errorf("queue recipients: %w", err)
 		}
 		rr.r.State, rr.r.Attempts = store.QueueState(state), int(attempts)
-		rr.r.NextAttempt, rr.r.LastAttempt = fromMicros(next), fromMicros(last)
+		rr.r.NextAttempt, rr.r.LastAttempt = store.FromMicros(next), store.FromMicros(last)
 		out = append(out, rr)
 	}
 	if err := rows.Err(); err != nil {
@@ -173,7 +173,7 @@ func scanQueueMessage(row pgx.Row) (store.QueuedMessage, error) {
 	var created int64
 	err := row.Scan(&m.ID, &m.From, &m.HeaderFrom, &m.MessageID, &m.AuthUser, &m.ClientIP, &m.Size, &created,
 		&m.EnvID, &m.Ret, &m.UTF8, &m.Held, &m.HoldReason)
-	m.CreatedAt = fromMicros(created)
+	m.CreatedAt = store.FromMicros(created)
 	return m, err
 }
 
@@ -265,7 +265,7 @@ func (s *Store) RecordQueue(ctx context.Context, updates []store.QueueUpdate, lo
 			attempted := 0
 			last := int64(0)
 			if u.Attempted {
-				attempted, last = 1, micros(u.LastAttempt)
+				attempted, last = 1, store.Micros(u.LastAttempt)
 			}
 			var msgID int64
 			err := tx.QueryRow(ctx, `UPDATE queue_rcpts SET state = $1, attempts = attempts + $2,
@@ -274,7 +274,7 @@ func (s *Store) RecordQueue(ctx context.Context, updates []store.QueueUpdate, lo
 				last_error = CASE WHEN $5 = '' THEN last_error ELSE $5 END,
 				delay_notified = delay_notified OR $6, lease_until = 0
 				WHERE id = $7 RETURNING message_id`,
-				string(u.State), attempted, last, micros(u.NextAttempt), clean(u.Error), u.DelayNotified, u.RecipientID).Scan(&msgID)
+				string(u.State), attempted, last, store.Micros(u.NextAttempt), clean(u.Error), u.DelayNotified, u.RecipientID).Scan(&msgID)
 			if errors.Is(err, pgx.ErrNoRows) {
 				continue // dropped by an operator while in flight
 			}
@@ -460,7 +460,7 @@ func (s *Store) QueueStats(ctx context.Context) (store.QueueStats, error) {
 	}
 	st.Messages, st.Held, st.Recipients = int(msgs), int(held), int(rcpts)
 	if oldest != nil {
-		st.Oldest = fromMicros(*oldest)
+		st.Oldest = store.FromMicros(*oldest)
 	}
 	return st, nil
 }

@@ -110,7 +110,7 @@ func reportAccounts(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit fu
 	GROUP BY unit, st`
 	var id, n, idle, used, quota, near int64
 	var st string
-	return eachRow(ctx, tx, query, []any{micros(q.Until), micros(q.IdleBefore), q.IdleAbsenceAfter, micros(q.RulesInForce)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Until), store.Micros(q.IdleBefore), q.IdleAbsenceAfter, store.Micros(q.RulesInForce)},
 		func() []any { return []any{&id, &st, &n, &idle, &used, &quota, &near} },
 		func() {
 			u := unit(id)
@@ -140,7 +140,7 @@ func reportActions(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit fun
 	GROUP BY 1, 2, 3`
 	var id, n int64
 	var action, reason string
-	return eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &action, &reason, &n} },
 		func() {
 			u := unit(id)
@@ -175,7 +175,7 @@ func reportRequests(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit fu
 	FROM requests WHERE received_at < $2 AND (state = 'received' OR handled_at >= $1 OR received_at >= $1)
 	GROUP BY unit_id`
 	var id, rec, done, rej, open, late int64
-	return eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until), untilDate, int64(q.ZoneOffset)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until), untilDate, int64(q.ZoneOffset)},
 		func() []any { return []any{&id, &rec, &done, &rej, &open, &late} },
 		func() {
 			u := unit(id)
@@ -196,7 +196,7 @@ func reportReceived(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit fu
 			GROUP BY recipient) g) x
 	WHERE u IS NOT NULL GROUP BY u`
 	var id, n, b int64
-	return eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &n, &b} },
 		func() {
 			u := unit(id)
@@ -220,7 +220,7 @@ func reportSent(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit func(i
 			GROUP BY envelope_from) g) x
 	WHERE u IS NOT NULL GROUP BY u`
 	var id, n, b, failed int64
-	return eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &n, &b, &failed} },
 		func() {
 			u := unit(id)
@@ -247,7 +247,7 @@ func reportHeld(ctx context.Context, tx pgx.Tx, q store.ReportQuery, unit func(i
 	GROUP BY 1, 2`
 	var id, n int64
 	var cls string
-	return eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until)},
+	return eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &cls, &n} },
 		func() { unit(id).Held[cls] += n })
 }
@@ -282,7 +282,7 @@ func reportMailTotals(ctx context.Context, tx pgx.Tx, q store.ReportQuery) ([]st
 	}
 	var out []store.MailTotal
 	var k, n, b int64
-	err := eachRow(ctx, tx, query, []any{micros(q.Since), micros(q.Until)},
+	err := eachRow(ctx, tx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&k, &n, &b} },
 		func() {
 			out = append(out, store.MailTotal{Direction: name(logDirections, k/16), Status: name(logStatuses, k%16), Messages: n, Bytes: b})
@@ -301,7 +301,7 @@ func reportMailTotals(ctx context.Context, tx pgx.Tx, q store.ReportQuery) ([]st
 func (s *Store) ClaimReport(ctx context.Context, key string, at time.Time) (bool, error) {
 	var first bool
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO report_sends (key, claimed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, micros(at))
+		tag, err := tx.Exec(ctx, `INSERT INTO report_sends (key, claimed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, store.Micros(at))
 		if err != nil {
 			return fmt.Errorf("claim report: %w", err)
 		}

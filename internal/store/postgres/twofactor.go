@@ -48,7 +48,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id int64, step int64) (bool, er
 func (s *Store) AddAppPassword(ctx context.Context, p *store.AppPassword) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO app_passwords (account_id, name, hash, created_at) VALUES ($1,$2,$3,$4) RETURNING id`,
-			p.AccountID, clean(p.Name), p.Hash, micros(p.CreatedAt)).Scan(&p.ID)
+			p.AccountID, clean(p.Name), p.Hash, store.Micros(p.CreatedAt)).Scan(&p.ID)
 		if err != nil {
 			return fmt.Errorf("app password: %w", err)
 		}
@@ -70,7 +70,7 @@ func (s *Store) AppPasswords(ctx context.Context, id int64) ([]store.AppPassword
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Name, &p.Hash, &c, &u); err != nil {
 			return nil, err
 		}
-		p.CreatedAt, p.LastUsedAt = fromMicros(c), fromMicros(u)
+		p.CreatedAt, p.LastUsedAt = store.FromMicros(c), store.FromMicros(u)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -90,7 +90,7 @@ func (s *Store) DeleteAppPassword(ctx context.Context, accountID, id int64) erro
 // TouchAppPassword records a use.
 func (s *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		_, err := tx.Exec(ctx, `UPDATE app_passwords SET last_used_at = $1 WHERE id = $2`, micros(at), id)
+		_, err := tx.Exec(ctx, `UPDATE app_passwords SET last_used_at = $1 WHERE id = $2`, store.Micros(at), id)
 		return err
 	})
 }

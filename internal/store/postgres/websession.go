@@ -27,7 +27,7 @@ func (s *Store) PutWebSession(ctx context.Context, ws store.WebSession) error {
 		_, err := tx.Exec(ctx, `INSERT INTO web_sessions (id_hash, account_id, data, created_at, last_seen) VALUES ($1,$2,$3,$4,$5)
 			ON CONFLICT (id_hash) DO UPDATE SET account_id = excluded.account_id, data = excluded.data,
 			created_at = excluded.created_at, last_seen = excluded.last_seen`,
-			ws.IDHash, ws.AccountID, data, micros(ws.Created), micros(ws.LastSeen))
+			ws.IDHash, ws.AccountID, data, store.Micros(ws.Created), store.Micros(ws.LastSeen))
 		return err
 	})
 	if err != nil {
@@ -48,7 +48,7 @@ func (s *Store) WebSession(ctx context.Context, idHash string) (*store.WebSessio
 	if err != nil {
 		return nil, fmt.Errorf("web session: %w", err)
 	}
-	ws.Created, ws.LastSeen = fromMicros(c), fromMicros(l)
+	ws.Created, ws.LastSeen = store.FromMicros(c), store.FromMicros(l)
 	return &ws, nil
 }
 
@@ -66,7 +66,7 @@ func (s *Store) UpdateWebSessionData(ctx context.Context, idHash string, data []
 // slightly slower clock from moving last_seen back.
 func (s *Store) TouchWebSession(ctx context.Context, idHash string, lastSeen time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(ctx, `UPDATE web_sessions SET last_seen = GREATEST(last_seen, $1) WHERE id_hash = $2`, micros(lastSeen), idHash))
+		return expectOne(tx.Exec(ctx, `UPDATE web_sessions SET last_seen = GREATEST(last_seen, $1) WHERE id_hash = $2`, store.Micros(lastSeen), idHash))
 	})
 }
 
@@ -98,7 +98,7 @@ func (s *Store) DeleteWebSessions(ctx context.Context, accountID int64) error {
 func (s *Store) PurgeWebSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE last_seen < $1 OR created_at < $2`, micros(idleBefore), micros(createdBefore))
+		tag, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE last_seen < $1 OR created_at < $2`, store.Micros(idleBefore), store.Micros(createdBefore))
 		n = tag.RowsAffected()
 		return err
 	})
@@ -164,7 +164,7 @@ func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO throttle_state (key, data, expires_at) VALUES ($1,$2,$3)
 				ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-				st.Key, st.Data, micros(st.Expires)); err != nil {
+				st.Key, st.Data, store.Micros(st.Expires)); err != nil {
 				return err
 			}
 		}
@@ -180,7 +180,7 @@ func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func
 func (s *Store) PurgeThrottleStates(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM throttle_state WHERE expires_at <= $1`, micros(before))
+		tag, err := tx.Exec(ctx, `DELETE FROM throttle_state WHERE expires_at <= $1`, store.Micros(before))
 		n = tag.RowsAffected()
 		return err
 	})

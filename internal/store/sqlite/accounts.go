@@ -30,7 +30,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*store.Account, error) {
 		return nil, fmt.Errorf("scan account: %w", err)
 	}
 	a.Kind, a.State, a.MustChange = store.AccountKind(kind), store.AccountState(state), mc != 0
-	a.PasswordSetAt, a.CreatedAt, a.LastLoginAt = fromMicros(setAt), fromMicros(created), fromMicros(login)
+	a.PasswordSetAt, a.CreatedAt, a.LastLoginAt = store.FromMicros(setAt), store.FromMicros(created), store.FromMicros(login)
 	return &a, nil
 }
 
@@ -71,7 +71,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 			password_set_at, state, lock_reason, created_at, quota_bytes, role, name_folded, birth_year, address_note)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			a.Address, a.DisplayName, string(a.Kind), unit, a.PasswordHash, boolInt(a.MustChange),
-			micros(a.PasswordSetAt), string(a.State), a.LockReason, micros(a.CreatedAt), a.QuotaBytes,
+			store.Micros(a.PasswordSetAt), string(a.State), a.LockReason, store.Micros(a.CreatedAt), a.QuotaBytes,
 			a.Role, textfold.Search(a.DisplayName), a.BirthYear, a.AddressNote)
 		if err != nil {
 			if isUnique(err) {
@@ -81,7 +81,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 		}
 		id, _ := res.LastInsertId()
 		if a.PasswordHash != "" {
-			if _, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, a.PasswordHash, micros(a.PasswordSetAt)); err != nil {
+			if _, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, a.PasswordHash, store.Micros(a.PasswordSetAt)); err != nil {
 				return fmt.Errorf("password history: %w", err)
 			}
 		}
@@ -120,10 +120,10 @@ func (s *Store) AccountByID(ctx context.Context, id int64) (*store.Account, erro
 func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(`UPDATE accounts SET password_hash = ?, must_change = ?, password_set_at = ? WHERE id = ?`,
-			hash, boolInt(mustChange), micros(at), id)); err != nil {
+			hash, boolInt(mustChange), store.Micros(at), id)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, hash, micros(at))
+		_, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, hash, store.Micros(at))
 		return err
 	})
 }
@@ -131,7 +131,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChan
 // RecordLogin notes a successful login (R8.2: any protocol counts).
 func (s *Store) RecordLogin(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(`UPDATE accounts SET last_login_at = max(last_login_at, ?) WHERE id = ?`, micros(at), id))
+		return expectOne(tx.Exec(`UPDATE accounts SET last_login_at = max(last_login_at, ?) WHERE id = ?`, store.Micros(at), id))
 	})
 }
 

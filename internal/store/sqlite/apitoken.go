@@ -27,7 +27,7 @@ func scanToken(row interface{ Scan(...any) error }) (*store.APIToken, error) {
 		return nil, fmt.Errorf("scan api token: %w", err)
 	}
 	t.Scopes = strings.Fields(scopes)
-	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(used), fromMicros(revoked)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = store.FromMicros(created), store.FromMicros(expires), store.FromMicros(used), store.FromMicros(revoked)
 	return &t, nil
 }
 
@@ -39,7 +39,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		res, err := tx.Exec(`INSERT INTO api_tokens (account_id, name, hash, prefix, scopes, created_by, created_at, expires_at)
 			VALUES (?,?,?,?,?,?,?,?)`, t.AccountID, t.Name, t.Hash, t.Prefix, strings.Join(t.Scopes, " "), t.CreatedBy,
-			micros(t.CreatedAt), micros(t.ExpiresAt))
+			store.Micros(t.CreatedAt), store.Micros(t.ExpiresAt))
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("api token: %w", store.ErrExists)
@@ -86,14 +86,14 @@ func (s *Store) APITokens(ctx context.Context, accountID int64) ([]store.APIToke
 // RevokeAPIToken ends a token that is still in force.
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, micros(at), id))
+		return expectOne(tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0`, store.Micros(at), id))
 	})
 }
 
 // TouchAPIToken records a use.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(at), id)
+		_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, store.Micros(at), id)
 		return err
 	})
 }

@@ -26,15 +26,8 @@ func scanUnit(row interface{ Scan(...any) error }) (*store.Unit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan unit: %w", err)
 	}
-	u.Kind, u.CreatedAt = store.UnitKind(kind), fromMicros(created)
+	u.Kind, u.CreatedAt = store.UnitKind(kind), store.FromMicros(created)
 	return &u, nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // addressUseTx is the one namespace check of R5.7.
@@ -49,7 +42,7 @@ func addressUseTx(q interface {
 	if n > 0 {
 		return store.UseAccount, nil
 	}
-	if err := q.QueryRow(`SELECT count(*) FROM aliases WHERE address = ? AND (until = 0 OR until > ?)`, address, micros(now)).Scan(&n); err != nil {
+	if err := q.QueryRow(`SELECT count(*) FROM aliases WHERE address = ? AND (until = 0 OR until > ?)`, address, store.Micros(now)).Scan(&n); err != nil {
 		return "", err
 	}
 	if n > 0 {
@@ -64,7 +57,7 @@ func addressUseTx(q interface {
 		// by the directory service through CreateAccount's caller check.
 		return store.UseUnit, nil
 	}
-	if err := q.QueryRow(`SELECT count(*) FROM released_addresses WHERE address = ? AND reusable_from > ?`, address, micros(now)).Scan(&n); err != nil {
+	if err := q.QueryRow(`SELECT count(*) FROM released_addresses WHERE address = ? AND reusable_from > ?`, address, store.Micros(now)).Scan(&n); err != nil {
 		return "", err
 	}
 	if n > 0 {
@@ -88,8 +81,8 @@ func (s *Store) CreateUnit(ctx context.Context, u *store.Unit) error {
 			return fmt.Errorf("unit %s: an account has this local part: %w", u.LocalPart, store.ErrExists)
 		}
 		res, err := tx.Exec(`INSERT INTO units (parent_id, kind, name, name_folded, abbr, local_part, code, manager_id, security_contact_id, notes, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, nullID(u.ParentID), string(u.Kind), u.Name, textfold.Search(u.Name), u.Abbr, u.LocalPart, u.Code,
-			nullID(u.ManagerID), nullID(u.SecurityContactID), u.Notes, micros(u.CreatedAt))
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, store.NullID(u.ParentID), string(u.Kind), u.Name, textfold.Search(u.Name), u.Abbr, u.LocalPart, u.Code,
+			store.NullID(u.ManagerID), store.NullID(u.SecurityContactID), u.Notes, store.Micros(u.CreatedAt))
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("unit %s: %w", u.LocalPart, store.ErrExists)
@@ -105,7 +98,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *store.Unit) error {
 func (s *Store) UpdateUnit(ctx context.Context, u *store.Unit) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		return expectOne(tx.Exec(`UPDATE units SET name = ?, name_folded = ?, code = ?, manager_id = ?, security_contact_id = ?, notes = ? WHERE id = ?`,
-			u.Name, textfold.Search(u.Name), u.Code, nullID(u.ManagerID), nullID(u.SecurityContactID), u.Notes, u.ID))
+			u.Name, textfold.Search(u.Name), u.Code, store.NullID(u.ManagerID), store.NullID(u.SecurityContactID), u.Notes, u.ID))
 	})
 }
 
@@ -162,7 +155,7 @@ func (s *Store) AddAlias(ctx context.Context, address string, accountID int64, u
 		if n > 0 {
 			return fmt.Errorf("alias %s: %w", address, store.ErrExists)
 		}
-		if _, err := tx.Exec(`INSERT INTO aliases (address, account_id, until) VALUES (?,?,?)`, address, accountID, micros(until)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO aliases (address, account_id, until) VALUES (?,?,?)`, address, accountID, store.Micros(until)); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("alias %s: %w", address, store.ErrExists)
 			}
@@ -186,7 +179,7 @@ func (s *Store) ResolveAddress(ctx context.Context, address string, now time.Tim
 		return a, err
 	}
 	var id int64
-	err = s.rdb.QueryRowContext(ctx, `SELECT account_id FROM aliases WHERE address = ? AND (until = 0 OR until > ?)`, strings.ToLower(address), micros(now)).Scan(&id)
+	err = s.rdb.QueryRowContext(ctx, `SELECT account_id FROM aliases WHERE address = ? AND (until = 0 OR until > ?)`, strings.ToLower(address), store.Micros(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -201,7 +194,7 @@ func (s *Store) ReleaseAddress(ctx context.Context, address string, at, reusable
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		_, err := tx.Exec(`INSERT INTO released_addresses (address, released_at, reusable_from) VALUES (?,?,?)
 			ON CONFLICT(address) DO UPDATE SET released_at = excluded.released_at, reusable_from = excluded.reusable_from`,
-			strings.ToLower(address), micros(at), micros(reusableFrom))
+			strings.ToLower(address), store.Micros(at), store.Micros(reusableFrom))
 		return err
 	})
 }

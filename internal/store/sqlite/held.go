@@ -26,7 +26,7 @@ func (s *Store) HeldMessages(ctx context.Context, limit int) ([]store.HeldMessag
 		if err := rows.Scan(&h.AccountID, &h.Address, &h.MailboxID, &h.UID, &h.Size, &date, &h.Meta); err != nil {
 			return nil, err
 		}
-		h.InternalDate = fromMicros(date)
+		h.InternalDate = store.FromMicros(date)
 		out = append(out, h)
 	}
 	return out, rows.Err()

@@ -16,7 +16,7 @@ import (
 func (s *Store) LockAccount(ctx context.Context, id int64, reason string, info store.LockInfo) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(`UPDATE accounts SET state = 'locked', lock_reason = ?, locked_at = ?, lock_note = ?, locked_by = ?
-			WHERE id = ? AND state = 'active'`, reason, micros(info.LockedAt), info.Note, info.LockedBy, id)); err != nil {
+			WHERE id = ? AND state = 'active'`, reason, store.Micros(info.LockedAt), info.Note, info.LockedBy, id)); err != nil {
 			return err
 		}
 		w.events = append(w.events, store.Event{Kind: store.EventAccess, AccountID: id})
@@ -29,10 +29,10 @@ func (s *Store) RestoreAccount(ctx context.Context, id int64, hash string, at ti
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(`UPDATE accounts SET state = 'active', lock_reason = '', locked_at = 0, lock_note = '', locked_by = '',
 			restored_at = ?, password_hash = ?, must_change = 1, password_set_at = ? WHERE id = ? AND state = 'locked'`,
-			micros(at), hash, micros(at), id)); err != nil {
+			store.Micros(at), hash, store.Micros(at), id)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, hash, micros(at))
+		_, err := tx.Exec(`INSERT INTO password_history (account_id, hash, set_at) VALUES (?,?,?)`, id, hash, store.Micros(at))
 		return err
 	})
 }
@@ -101,13 +101,13 @@ func (s *Store) RevokeAccount(ctx context.Context, id int64, at, reusableFrom ti
 			}
 		}
 		if _, err := tx.Exec(`UPDATE accounts SET state = 'revoked', revoked_at = ?, revoked_address = address,
-			address = address || '#revoked-' || id, password_hash = '', must_change = 0, used_bytes = 0 WHERE id = ?`, micros(at), id); err != nil {
+			address = address || '#revoked-' || id, password_hash = '', must_change = 0, used_bytes = 0 WHERE id = ?`, store.Micros(at), id); err != nil {
 			return fmt.Errorf("revoke: %w", err)
 		}
 		for _, a := range released {
 			if _, err := tx.Exec(`INSERT INTO released_addresses (address, released_at, reusable_from) VALUES (?,?,?)
 				ON CONFLICT(address) DO UPDATE SET released_at = excluded.released_at, reusable_from = excluded.reusable_from`,
-				a, micros(at), micros(reusableFrom)); err != nil {
+				a, store.Micros(at), store.Micros(reusableFrom)); err != nil {
 				return err
 			}
 		}
@@ -144,7 +144,7 @@ func (s *Store) AccountLives(ctx context.Context, states ...store.AccountState) 
 			return nil, err
 		}
 		l.Account = *a
-		l.LockedAt, l.RestoredAt = fromMicros(lockedAt), fromMicros(restoredAt)
+		l.LockedAt, l.RestoredAt = store.FromMicros(lockedAt), store.FromMicros(restoredAt)
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -162,7 +162,7 @@ func (s scanner) Scan(dst ...any) error { return s.rows.Scan(append(dst, s.extra
 func (s *Store) AddAbsence(ctx context.Context, a *store.Absence) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		res, err := tx.Exec(`INSERT INTO absences (account_id, reason, starts, ends, declared_by, declared_at) VALUES (?,?,?,?,?,?)`,
-			a.AccountID, a.Reason, a.Starts, a.Ends, a.DeclaredBy, micros(a.DeclaredAt))
+			a.AccountID, a.Reason, a.Starts, a.Ends, a.DeclaredBy, store.Micros(a.DeclaredAt))
 		if err != nil {
 			return fmt.Errorf("absence: %w", err)
 		}
@@ -185,14 +185,14 @@ func (s *Store) Absences(ctx context.Context, accountID int64) ([]store.Absence,
 		if err := rows.Scan(&a.ID, &a.AccountID, &a.Reason, &a.Starts, &a.Ends, &a.DeclaredBy, &at); err != nil {
 			return nil, err
 		}
-		a.DeclaredAt = fromMicros(at)
+		a.DeclaredAt = store.FromMicros(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
 func insertRequestEvent(tx *sql.Tx, id int64, ev store.RequestEvent) error {
-	_, err := tx.Exec(`INSERT INTO request_events (request_id, time, actor, action, detail) VALUES (?,?,?,?,?)`, id, micros(ev.Time), ev.Actor, ev.Action, ev.Detail)
+	_, err := tx.Exec(`INSERT INTO request_events (request_id, time, actor, action, detail) VALUES (?,?,?,?,?)`, id, store.Micros(ev.Time), ev.Actor, ev.Action, ev.Detail)
 	return err
 }
 
@@ -200,7 +200,7 @@ func insertRequestEvent(tx *sql.Tx, id int64, ev store.RequestEvent) error {
 func (s *Store) CreateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		res, err := tx.Exec(`INSERT INTO requests (kind, unit_id, doc_number, doc_date, received_at, deadline, state, reason, filed_by, payload)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, r.Kind, r.UnitID, r.DocNumber, r.DocDate, micros(r.ReceivedAt), r.Deadline, r.State, r.Reason, r.FiledBy, r.Payload)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, r.Kind, r.UnitID, r.DocNumber, r.DocDate, store.Micros(r.ReceivedAt), r.Deadline, r.State, r.Reason, r.FiledBy, r.Payload)
 		if err != nil {
 			return fmt.Errorf("create request: %w", err)
 		}
@@ -218,7 +218,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *store.Request, ev store.Re
 func (s *Store) UpdateRequest(ctx context.Context, r *store.Request, ev store.RequestEvent) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		if err := expectOne(tx.Exec(`UPDATE requests SET state = ?, reason = ?, handled_by = ?, handled_at = ?, deadline = ?, payload = ? WHERE id = ?`,
-			r.State, r.Reason, r.HandledBy, micros(r.HandledAt), r.Deadline, r.Payload, r.ID)); err != nil {
+			r.State, r.Reason, r.HandledBy, store.Micros(r.HandledAt), r.Deadline, r.Payload, r.ID)); err != nil {
 			return err
 		}
 		for _, t := range r.Targets {
@@ -241,7 +241,7 @@ func (s *Store) scanRequests(ctx context.Context, rows *sql.Rows) ([]store.Reque
 		if err := rows.Scan(&r.ID, &r.Kind, &r.UnitID, &r.DocNumber, &r.DocDate, &rec, &r.Deadline, &r.State, &r.Reason, &r.FiledBy, &r.HandledBy, &hand, &r.Payload); err != nil {
 			return nil, err
 		}
-		r.ReceivedAt, r.HandledAt = fromMicros(rec), fromMicros(hand)
+		r.ReceivedAt, r.HandledAt = store.FromMicros(rec), store.FromMicros(hand)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -292,10 +292,10 @@ func (s *Store) ListRequests(ctx context.Context, f store.RequestFilter) ([]stor
 		where, args = append(where, `kind = ?`), append(args, f.Kind)
 	}
 	if !f.Since.IsZero() {
-		where, args = append(where, `received_at >= ?`), append(args, micros(f.Since))
+		where, args = append(where, `received_at >= ?`), append(args, store.Micros(f.Since))
 	}
 	if !f.Until.IsZero() {
-		where, args = append(where, `received_at < ?`), append(args, micros(f.Until))
+		where, args = append(where, `received_at < ?`), append(args, store.Micros(f.Until))
 	}
 	q := `SELECT ` + requestCols + ` FROM requests`
 	if len(where) > 0 {
@@ -322,7 +322,7 @@ func (s *Store) RequestEvents(ctx context.Context, id int64) ([]store.RequestEve
 		if err := rows.Scan(&t, &e.Actor, &e.Action, &e.Detail); err != nil {
 			return nil, err
 		}
-		e.Time = fromMicros(t)
+		e.Time = store.FromMicros(t)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -332,7 +332,7 @@ func (s *Store) RequestEvents(ctx context.Context, id int64) ([]store.RequestEve
 func (s *Store) PendingRequestFor(ctx context.Context, accountID int64, kind string, since time.Time) (bool, error) {
 	var n int
 	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM requests r JOIN request_targets t ON t.request_id = r.id
-		WHERE t.account_id = ? AND r.kind = ? AND r.state = 'received' AND r.received_at >= ?`, accountID, kind, micros(since)).Scan(&n)
+		WHERE t.account_id = ? AND r.kind = ? AND r.state = 'received' AND r.received_at >= ?`, accountID, kind, store.Micros(since)).Scan(&n)
 	return n > 0, err
 }
 
@@ -340,7 +340,7 @@ func (s *Store) PendingRequestFor(ctx context.Context, accountID int64, kind str
 func (s *Store) GrantDelegation(ctx context.Context, d store.Delegation) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		_, err := tx.Exec(`INSERT INTO delegations (unit_account_id, delegate_id, granted_by, granted_at) VALUES (?,?,?,?)`,
-			d.UnitAccountID, d.DelegateID, d.GrantedBy, micros(d.GrantedAt))
+			d.UnitAccountID, d.DelegateID, d.GrantedBy, store.Micros(d.GrantedAt))
 		if isUnique(err) || (err != nil && strings.Contains(err.Error(), "PRIMARY KEY")) {
 			return store.ErrExists
 		}
@@ -375,7 +375,7 @@ func (s *Store) delegations(ctx context.Context, col string, id int64) ([]store.
 		if err := rows.Scan(&d.UnitAccountID, &d.DelegateID, &d.GrantedBy, &at); err != nil {
 			return nil, err
 		}
-		d.GrantedAt = fromMicros(at)
+		d.GrantedAt = store.FromMicros(at)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -395,7 +395,7 @@ func (s *Store) DelegatedTo(ctx context.Context, delegateID int64) ([]store.Dele
 func (s *Store) MarkNotice(ctx context.Context, accountID int64, kind, key string, at time.Time) (bool, error) {
 	var first bool
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		res, err := tx.Exec(`INSERT OR IGNORE INTO notices_sent (account_id, kind, key, sent_at) VALUES (?,?,?,?)`, accountID, kind, key, micros(at))
+		res, err := tx.Exec(`INSERT OR IGNORE INTO notices_sent (account_id, kind, key, sent_at) VALUES (?,?,?,?)`, accountID, kind, key, store.Micros(at))
 		if err != nil {
 			return err
 		}
@@ -436,11 +436,11 @@ func (s *Store) MoveAccount(ctx context.Context, id int64, newAddress string, un
 				return fmt.Errorf("address %s (%s): %w", newAddress, use, store.ErrExists)
 			}
 		}
-		if _, err := tx.Exec(`UPDATE accounts SET address = ?, unit_id = ? WHERE id = ?`, newAddress, nullID(unitID), id); err != nil {
+		if _, err := tx.Exec(`UPDATE accounts SET address = ?, unit_id = ? WHERE id = ?`, newAddress, store.NullID(unitID), id); err != nil {
 			return err
 		}
 		if old != newAddress {
-			if _, err := tx.Exec(`INSERT INTO aliases (address, account_id, until) VALUES (?,?,?)`, old, id, micros(aliasUntil)); err != nil {
+			if _, err := tx.Exec(`INSERT INTO aliases (address, account_id, until) VALUES (?,?,?)`, old, id, store.Micros(aliasUntil)); err != nil {
 				return err
 			}
 		}

@@ -145,9 +145,9 @@ func insertMessage(tx *sql.Tx, w *writeCtx, accountID, mailboxID, blobID int64, 
 		WHERE id = ? RETURNING uidnext - 1, highest_modseq`, mailboxID).Scan(&uid, &modseq); err != nil {
 		return 0, fmt.Errorf("next uid: %w", err)
 	}
-	flags = normFlags(flags)
+	flags = store.NormFlags(flags)
 	if _, err := tx.Exec(`INSERT INTO messages (mailbox_id, uid, blob_id, flags, modseq, size, internal_date, meta) VALUES (?,?,?,?,?,?,?,?)`,
-		mailboxID, uid, blobID, joinFlags(flags), modseq, size, date, meta); err != nil {
+		mailboxID, uid, blobID, store.JoinFlags(flags), modseq, size, date, meta); err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}
 	if _, err := tx.Exec(`UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?`, size, accountID); err != nil {
@@ -224,7 +224,7 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 				if _, err := tx.Exec(`UPDATE blobs SET refs = refs + 1 WHERE id = ?`, blobID); err != nil {
 					return fmt.Errorf("ref blob: %w", err)
 				}
-				if o.UID, err = insertMessage(tx, w, t.AccountID, o.MailboxID, blobID, pb.size, t.Flags, micros(msg.InternalDate), msg.Meta); err != nil {
+				if o.UID, err = insertMessage(tx, w, t.AccountID, o.MailboxID, blobID, pb.size, t.Flags, store.Micros(msg.InternalDate), msg.Meta); err != nil {
 					return err
 				}
 			}
@@ -274,7 +274,7 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, msg *store.NewMessa
 		if err != nil {
 			return err
 		}
-		uid, err = insertMessage(tx, w, accountID, mailboxID, blobID, pb.size, flags, micros(msg.InternalDate), msg.Meta)
+		uid, err = insertMessage(tx, w, accountID, mailboxID, blobID, pb.size, flags, store.Micros(msg.InternalDate), msg.Meta)
 		return err
 	})
 	return uid, err
@@ -296,7 +296,7 @@ func scanMessages(rows *sql.Rows, withMeta bool) ([]store.Message, error) {
 		if err := rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("scan message: %w", err)
 		}
-		m.Flags, m.InternalDate = splitFlags(flags), fromMicros(date)
+		m.Flags, m.InternalDate = store.SplitFlags(flags), store.FromMicros(date)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -388,7 +388,7 @@ func (s *Store) ReadBlob(ctx context.Context, id int64) ([]byte, error) {
 
 // StoreFlags changes flags and returns the messages whose flags changed.
 func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, op store.FlagOp, flags []string) ([]store.Message, error) {
-	flags = normFlags(flags)
+	flags = store.NormFlags(flags)
 	var changed []store.Message
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		changed = changed[:0]
@@ -419,21 +419,21 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 			if !want[uid] {
 				continue
 			}
-			old := splitFlags(fs)
+			old := store.SplitFlags(fs)
 			var nf []string
 			switch op {
 			case store.FlagsSet:
 				nf = flags
 			case store.FlagsAdd:
-				nf = normFlags(append(append([]string{}, old...), flags...))
+				nf = store.NormFlags(append(append([]string{}, old...), flags...))
 			case store.FlagsRemove:
 				for _, f := range old {
-					if !hasFlag(flags, f) {
+					if !store.HasFlag(flags, f) {
 						nf = append(nf, f)
 					}
 				}
 			}
-			if joinFlags(nf) != fs {
+			if store.JoinFlags(nf) != fs {
 				todo = append(todo, upd{uid, nf})
 			}
 		}
@@ -443,7 +443,7 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 			if err := tx.QueryRow(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq`, mailboxID).Scan(&modseq); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(`UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?`, joinFlags(u.flags), modseq, mailboxID, u.uid); err != nil {
+			if _, err := tx.Exec(`UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?`, store.JoinFlags(u.flags), modseq, mailboxID, u.uid); err != nil {
 				return err
 			}
 			changed = append(changed, store.Message{UID: u.uid, Flags: u.flags, ModSeq: modseq})
@@ -540,7 +540,7 @@ func (s *Store) copyTx(tx *sql.Tx, w *writeCtx, src int64, uids []uint32, dst in
 		if _, err := tx.Exec(`UPDATE blobs SET refs = refs + 1 WHERE id = ?`, r.blob); err != nil {
 			return nil, err
 		}
-		uid, err := insertMessage(tx, w, dstAcc, dst, r.blob, r.size, splitFlags(r.flags), r.date, r.meta)
+		uid, err := insertMessage(tx, w, dstAcc, dst, r.blob, r.size, store.SplitFlags(r.flags), r.date, r.meta)
 		if err != nil {
 			return nil, err
 		}
@@ -626,7 +626,7 @@ func (s *Store) expungeTx(tx *sql.Tx, w *writeCtx, mailboxID int64, uids []uint3
 				continue
 			}
 		default:
-			if !hasFlag(splitFlags(flags), `\Deleted`) {
+			if !store.HasFlag(store.SplitFlags(flags), `\Deleted`) {
 				continue
 			}
 		}

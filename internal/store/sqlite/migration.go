@@ -23,7 +23,7 @@ func scanImportFolder(row interface{ Scan(...any) error }) (*store.ImportFolder,
 	if err != nil {
 		return nil, fmt.Errorf("scan import folder: %w", err)
 	}
-	f.SyncedAt = fromMicros(synced)
+	f.SyncedAt = store.FromMicros(synced)
 	return &f, nil
 }
 
@@ -67,7 +67,7 @@ func (s *Store) SaveImportFolder(ctx context.Context, f *store.ImportFolder) err
 			  highest_modseq = excluded.highest_modseq,
 			  synced_at = excluded.synced_at
 			RETURNING id, last_uid`,
-			f.AccountID, f.Source, f.Folder, f.MailboxID, f.UIDValidity, f.UIDNext, f.LastUID, f.HighestModSeq, micros(f.SyncedAt)).Scan(&f.ID, &f.LastUID)
+			f.AccountID, f.Source, f.Folder, f.MailboxID, f.UIDValidity, f.UIDNext, f.LastUID, f.HighestModSeq, store.Micros(f.SyncedAt)).Scan(&f.ID, &f.LastUID)
 		if err != nil {
 			return fmt.Errorf("save import folder: %w", err)
 		}
@@ -176,7 +176,7 @@ func (s *Store) AppendImported(ctx context.Context, folderID int64, msgs []store
 			if err != nil {
 				return err
 			}
-			uid, err := insertMessage(tx, w, accountID, mailboxID, blobID, pbs[i].size, m.Flags, micros(m.Msg.InternalDate), m.Msg.Meta)
+			uid, err := insertMessage(tx, w, accountID, mailboxID, blobID, pbs[i].size, m.Flags, store.Micros(m.Msg.InternalDate), m.Msg.Meta)
 			if err != nil {
 				return err
 			}
@@ -200,19 +200,19 @@ func (s *Store) AppendImported(ctx context.Context, folderID int64, msgs []store
 
 // setFlagsTx replaces one message's flags when they differ, as STORE FLAGS does.
 func setFlagsTx(tx *sql.Tx, w *writeCtx, accountID, mailboxID int64, uid uint32, flags []string) error {
-	flags = normFlags(flags)
+	flags = store.NormFlags(flags)
 	var cur string
 	if err := tx.QueryRow(`SELECT flags FROM messages WHERE mailbox_id = ? AND uid = ?`, mailboxID, uid).Scan(&cur); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
-	if cur == joinFlags(flags) {
+	if cur == store.JoinFlags(flags) {
 		return nil
 	}
 	var modseq uint64
 	if err := tx.QueryRow(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq`, mailboxID).Scan(&modseq); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
-	if _, err := tx.Exec(`UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?`, joinFlags(flags), modseq, mailboxID, uid); err != nil {
+	if _, err := tx.Exec(`UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?`, store.JoinFlags(flags), modseq, mailboxID, uid); err != nil {
 		return fmt.Errorf("set flags: %w", err)
 	}
 	w.events = append(w.events, store.Event{Kind: store.EventFlags, AccountID: accountID, MailboxID: mailboxID, UID: uid, Flags: flags, ModSeq: modseq})

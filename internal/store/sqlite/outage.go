@@ -16,7 +16,7 @@ var _ store.OutageStore = (*Store)(nil)
 func (s *Store) CreateOutage(ctx context.Context, o *store.Outage) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		res, err := tx.Exec(`INSERT INTO outages (what, since, until, published_by, published_at) VALUES (?,?,?,?,?)`,
-			o.What, micros(o.Since), micros(o.Until), o.PublishedBy, micros(o.PublishedAt))
+			o.What, store.Micros(o.Since), store.Micros(o.Until), o.PublishedBy, store.Micros(o.PublishedAt))
 		if err != nil {
 			return fmt.Errorf("create outage: %w", err)
 		}
@@ -40,7 +40,7 @@ func (s *Store) CreateOutage(ctx context.Context, o *store.Outage) error {
 func (s *Store) CloseOutage(ctx context.Context, id int64, by string, at time.Time, note string) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		return expectOne(tx.Exec(`UPDATE outages SET closed_by = ?, closed_at = ?, close_note = ? WHERE id = ? AND closed_at = 0`,
-			by, micros(at), note, id))
+			by, store.Micros(at), note, id))
 	})
 }
 
@@ -59,7 +59,7 @@ func (s *Store) outages(ctx context.Context, where string, args ...any) ([]store
 			rows.Close()
 			return nil, fmt.Errorf("outages: %w", err)
 		}
-		o.Since, o.Until, o.PublishedAt, o.ClosedAt = fromMicros(since), fromMicros(until), fromMicros(pub), fromMicros(closed)
+		o.Since, o.Until, o.PublishedAt, o.ClosedAt = store.FromMicros(since), store.FromMicros(until), store.FromMicros(pub), store.FromMicros(closed)
 		out = append(out, o)
 	}
 	rows.Close()

@@ -52,7 +52,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 		res, err := tx.Exec(`INSERT INTO queue_messages (blob_id, envelope_from, header_from, message_id, auth_user, client_ip, size,
 			created_at, env_id, ret, utf8, held, hold_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			blobID, m.From, m.HeaderFrom, m.MessageID, strings.ToLower(m.AuthUser), m.ClientIP, m.Size,
-			micros(m.CreatedAt), m.EnvID, m.Ret, m.UTF8, m.Held, m.HoldReason)
+			store.Micros(m.CreatedAt), m.EnvID, m.Ret, m.UTF8, m.Held, m.HoldReason)
 		if err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
@@ -65,7 +65,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 				r.NextAttempt = m.CreatedAt
 			}
 			res, err := tx.Exec(`INSERT INTO queue_rcpts (message_id, address, domain, orcpt, notify, state, next_attempt)
-				VALUES (?,?,?,?,?,?,?)`, m.ID, r.Address, r.Domain, r.ORcpt, r.Notify, string(r.State), micros(r.NextAttempt))
+				VALUES (?,?,?,?,?,?,?)`, m.ID, r.Address, r.Domain, r.ORcpt, r.Notify, string(r.State), store.Micros(r.NextAttempt))
 			if err != nil {
 				return fmt.Errorf("enqueue recipient: %w", err)
 			}
@@ -151,7 +151,7 @@ func scanRcpts(ctx context.Context, q querier, query string, args ...any) ([]rcp
 			return nil, fmt.Errorf("queue recipients: %w", err)
 		}
 		rr.r.State = store.QueueState(state)
-		rr.r.NextAttempt, rr.r.LastAttempt = fromMicros(next), fromMicros(last)
+		rr.r.NextAttempt, rr.r.LastAttempt = store.FromMicros(next), store.FromMicros(last)
 		out = append(out, rr)
 	}
 	return out, rows.Err()
@@ -162,7 +162,7 @@ func scanQueueMessage(sc interface{ Scan(...any) error }) (store.QueuedMessage, 
 	var created int64
 	err := sc.Scan(&m.ID, &m.From, &m.HeaderFrom, &m.MessageID, &m.AuthUser, &m.ClientIP, &m.Size, &created,
 		&m.EnvID, &m.Ret, &m.UTF8, &m.Held, &m.HoldReason)
-	m.CreatedAt = fromMicros(created)
+	m.CreatedAt = store.FromMicros(created)
 	return m, err
 }
 
@@ -218,7 +218,7 @@ func (s *Store) RecordQueue(ctx context.Context, updates []store.QueueUpdate, lo
 			attempted := 0
 			last := int64(0)
 			if u.Attempted {
-				attempted, last = 1, micros(u.LastAttempt)
+				attempted, last = 1, store.Micros(u.LastAttempt)
 			}
 			var msgID int64
 			err := tx.QueryRow(`UPDATE queue_rcpts SET state = ?, attempts = attempts + ?,
@@ -227,7 +227,7 @@ func (s *Store) RecordQueue(ctx context.Context, updates []store.QueueUpdate, lo
 				last_error = CASE WHEN ? = '' THEN last_error ELSE ? END,
 				delay_notified = max(delay_notified, ?), lease_until = 0
 				WHERE id = ? RETURNING message_id`,
-				string(u.State), attempted, attempted, last, string(u.State), micros(u.NextAttempt),
+				string(u.State), attempted, attempted, last, string(u.State), store.Micros(u.NextAttempt),
 				u.Error, u.Error, u.DelayNotified, u.RecipientID).Scan(&msgID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // dropped by an operator while in flight
@@ -416,7 +416,7 @@ func (s *Store) QueueStats(ctx context.Context) (store.QueueStats, error) {
 		return st, fmt.Errorf("queue stats: %w", err)
 	}
 	if oldest.Valid {
-		st.Oldest = fromMicros(oldest.Int64)
+		st.Oldest = store.FromMicros(oldest.Int64)
 	}
 	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM queue_rcpts WHERE state = 'queued'`).Scan(&st.Recipients); err != nil {
 		return st, fmt.Errorf("queue stats: %w", err)

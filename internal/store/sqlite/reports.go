@@ -100,7 +100,7 @@ func (s *Store) reportAccounts(ctx context.Context, q store.ReportQuery, unit fu
 	GROUP BY unit, st`
 	var id, n, idle, used, quota, near int64
 	var st string
-	return s.eachRow(ctx, query, []any{micros(q.Until), micros(q.IdleBefore), q.IdleAbsenceAfter, micros(q.RulesInForce)},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Until), store.Micros(q.IdleBefore), q.IdleAbsenceAfter, store.Micros(q.RulesInForce)},
 		func() []any { return []any{&id, &st, &n, &idle, &used, &quota, &near} },
 		func() {
 			u := unit(id)
@@ -130,7 +130,7 @@ func (s *Store) reportActions(ctx context.Context, q store.ReportQuery, unit fun
 	GROUP BY 1, 2, 3`
 	var id, n int64
 	var action, reason string
-	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &action, &reason, &n} },
 		func() {
 			u := unit(id)
@@ -163,7 +163,7 @@ func (s *Store) reportRequests(ctx context.Context, q store.ReportQuery, unit fu
 	FROM requests WHERE received_at < ?2 AND (state = 'received' OR handled_at >= ?1 OR received_at >= ?1)
 	GROUP BY unit_id`
 	var id, rec, done, rej, open, late int64
-	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until), untilDate, q.ZoneOffset},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until), untilDate, q.ZoneOffset},
 		func() []any { return []any{&id, &rec, &done, &rej, &open, &late} },
 		func() {
 			u := unit(id)
@@ -186,7 +186,7 @@ func (s *Store) reportReceived(ctx context.Context, q store.ReportQuery, unit fu
 			GROUP BY recipient) g)
 	WHERE u IS NOT NULL GROUP BY u`
 	var id, n, b int64
-	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &n, &b} },
 		func() {
 			u := unit(id)
@@ -209,7 +209,7 @@ func (s *Store) reportSent(ctx context.Context, q store.ReportQuery, unit func(i
 			GROUP BY envelope_from) g)
 	WHERE u IS NOT NULL GROUP BY u`
 	var id, n, b, failed int64
-	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &n, &b, &failed} },
 		func() {
 			u := unit(id)
@@ -236,7 +236,7 @@ func (s *Store) reportHeld(ctx context.Context, q store.ReportQuery, unit func(i
 	GROUP BY 1, 2`
 	var id, n int64
 	var cls string
-	return s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+	return s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&id, &cls, &n} },
 		func() { unit(id).Held[cls] += n })
 }
@@ -271,7 +271,7 @@ func (s *Store) reportMailTotals(ctx context.Context, q store.ReportQuery) ([]st
 	}
 	var out []store.MailTotal
 	var k, n, b int64
-	err := s.eachRow(ctx, query, []any{micros(q.Since), micros(q.Until)},
+	err := s.eachRow(ctx, query, []any{store.Micros(q.Since), store.Micros(q.Until)},
 		func() []any { return []any{&k, &n, &b} },
 		func() {
 			out = append(out, store.MailTotal{Direction: name(logDirections, k/16), Status: name(logStatuses, k%16), Messages: n, Bytes: b})
@@ -289,7 +289,7 @@ func (s *Store) reportMailTotals(ctx context.Context, q store.ReportQuery) ([]st
 func (s *Store) ClaimReport(ctx context.Context, key string, at time.Time) (bool, error) {
 	var first bool
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		res, err := tx.Exec(`INSERT OR IGNORE INTO report_sends (key, claimed_at) VALUES (?, ?)`, key, micros(at))
+		res, err := tx.Exec(`INSERT OR IGNORE INTO report_sends (key, claimed_at) VALUES (?, ?)`, key, store.Micros(at))
 		if err != nil {
 			return fmt.Errorf("claim report: %w", err)
 		}

@@ -13,7 +13,7 @@ func (s *Store) PutSMIMEIdentity(ctx context.Context, accountID int64, certPEM, 
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		_, err := tx.Exec(`INSERT INTO smime_identities (account_id, cert_pem, encrypted_key, updated_at) VALUES (?,?,?,?)
 			ON CONFLICT (account_id) DO UPDATE SET cert_pem = excluded.cert_pem, encrypted_key = excluded.encrypted_key, updated_at = excluded.updated_at`,
-			accountID, certPEM, encryptedKey, micros(s.clock.Now()))
+			accountID, certPEM, encryptedKey, store.Micros(s.clock.Now()))
 		return err
 	})
 }

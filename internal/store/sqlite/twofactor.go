@@ -46,7 +46,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id int64, step int64) (bool, er
 // AddAppPassword stores a new app password hash.
 func (s *Store) AddAppPassword(ctx context.Context, p *store.AppPassword) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		res, err := tx.Exec(`INSERT INTO app_passwords (account_id, name, hash, created_at) VALUES (?,?,?,?)`, p.AccountID, p.Name, p.Hash, micros(p.CreatedAt))
+		res, err := tx.Exec(`INSERT INTO app_passwords (account_id, name, hash, created_at) VALUES (?,?,?,?)`, p.AccountID, p.Name, p.Hash, store.Micros(p.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("app password: %w", err)
 		}
@@ -69,7 +69,7 @@ func (s *Store) AppPasswords(ctx context.Context, id int64) ([]store.AppPassword
 		if err := rows.Scan(&p.ID, &p.AccountID, &p.Name, &p.Hash, &c, &u); err != nil {
 			return nil, err
 		}
-		p.CreatedAt, p.LastUsedAt = fromMicros(c), fromMicros(u)
+		p.CreatedAt, p.LastUsedAt = store.FromMicros(c), store.FromMicros(u)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -89,7 +89,7 @@ func (s *Store) DeleteAppPassword(ctx context.Context, accountID, id int64) erro
 // TouchAppPassword records a use.
 func (s *Store) TouchAppPassword(ctx context.Context, id int64, at time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		_, err := tx.Exec(`UPDATE app_passwords SET last_used_at = ? WHERE id = ?`, micros(at), id)
+		_, err := tx.Exec(`UPDATE app_passwords SET last_used_at = ? WHERE id = ?`, store.Micros(at), id)
 		return err
 	})
 }

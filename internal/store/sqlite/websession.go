@@ -17,7 +17,7 @@ func (s *Store) PutWebSession(ctx context.Context, ws store.WebSession) error {
 		_, err := tx.Exec(`INSERT INTO web_sessions (id_hash, account_id, data, created_at, last_seen) VALUES (?,?,?,?,?)
 			ON CONFLICT (id_hash) DO UPDATE SET account_id = excluded.account_id, data = excluded.data,
 			created_at = excluded.created_at, last_seen = excluded.last_seen`,
-			ws.IDHash, ws.AccountID, nonNil(ws.Data), micros(ws.Created), micros(ws.LastSeen))
+			ws.IDHash, ws.AccountID, nonNil(ws.Data), store.Micros(ws.Created), store.Micros(ws.LastSeen))
 		return err
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Store) WebSession(ctx context.Context, idHash string) (*store.WebSessio
 	if err != nil {
 		return nil, fmt.Errorf("web session: %w", err)
 	}
-	ws.Created, ws.LastSeen = fromMicros(c), fromMicros(l)
+	ws.Created, ws.LastSeen = store.FromMicros(c), store.FromMicros(l)
 	return &ws, nil
 }
 
@@ -60,7 +60,7 @@ func (s *Store) UpdateWebSessionData(ctx context.Context, idHash string, data []
 // TouchWebSession records that a session was used.
 func (s *Store) TouchWebSession(ctx context.Context, idHash string, lastSeen time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(`UPDATE web_sessions SET last_seen = ? WHERE id_hash = ?`, micros(lastSeen), idHash))
+		return expectOne(tx.Exec(`UPDATE web_sessions SET last_seen = ? WHERE id_hash = ?`, store.Micros(lastSeen), idHash))
 	})
 }
 
@@ -92,7 +92,7 @@ func (s *Store) DeleteWebSessions(ctx context.Context, accountID int64) error {
 func (s *Store) PurgeWebSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		res, err := tx.Exec(`DELETE FROM web_sessions WHERE last_seen < ? OR created_at < ?`, micros(idleBefore), micros(createdBefore))
+		res, err := tx.Exec(`DELETE FROM web_sessions WHERE last_seen < ? OR created_at < ?`, store.Micros(idleBefore), store.Micros(createdBefore))
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func
 			}
 			if _, err := tx.Exec(`INSERT INTO throttle_state (key, data, expires_at) VALUES (?,?,?)
 				ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-				st.Key, st.Data, micros(st.Expires)); err != nil {
+				st.Key, st.Data, store.Micros(st.Expires)); err != nil {
 				return err
 			}
 		}
@@ -168,7 +168,7 @@ func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func
 func (s *Store) PurgeThrottleStates(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		res, err := tx.Exec(`DELETE FROM throttle_state WHERE expires_at <= ?`, micros(before))
+		res, err := tx.Exec(`DELETE FROM throttle_state WHERE expires_at <= ?`, store.Micros(before))
 		if err != nil {
 			return err
 		}

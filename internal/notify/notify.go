@@ -43,9 +43,10 @@ type Message struct {
 // From is the sender of system messages (a reserved name, R5.11).
 func (n *Notifier) From() string { return "noreply@" + n.Domain }
 
-// Build renders m as an RFC 5322 message to the given addresses.
-func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
-	var buf bytes.Buffer
+// header is what every notice carries: from the system, dated by the Clock, with
+// the subject in both languages, and marked auto-generated (RFC 3834) so that no
+// out-of-office reply answers it.
+func (n *Notifier) header(m Message, to []string) (mail.Header, error) {
 	var h mail.Header
 	h.SetDate(n.Clock.Now())
 	h.SetAddressList("From", []*mail.Address{{Name: "Hệ thống thư điện tử", Address: n.From()}})
@@ -56,19 +57,33 @@ func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
 	h.SetAddressList("To", list)
 	h.SetSubject(m.SubjectVI + " / " + m.SubjectEN)
 	if err := h.GenerateMessageIDWithHostname(n.Domain); err != nil {
-		return nil, err
+		return h, err
 	}
-	h.Set("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies to this
+	h.Set("Auto-Submitted", "auto-generated")
 	if m.Kind != "" {
 		h.Set("X-Govmail-Notice", m.Kind)
+	}
+	return h, nil
+}
+
+// text is the notice's body: Vietnamese first, then English, with CRLF lines.
+func (m Message) text() string {
+	return strings.ReplaceAll(m.BodyVI+"\n\n———\n\n"+m.BodyEN+"\n", "\n", "\r\n")
+}
+
+// Build renders m as an RFC 5322 message to the given addresses.
+func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
+	var buf bytes.Buffer
+	h, err := n.header(m, to)
+	if err != nil {
+		return nil, err
 	}
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
 	w, err := mail.CreateSingleInlineWriter(&buf, h)
 	if err != nil {
 		return nil, err
 	}
-	body := m.BodyVI + "\n\n———\n\n" + m.BodyEN + "\n"
-	if _, err := io.WriteString(w, strings.ReplaceAll(body, "\n", "\r\n")); err != nil {
+	if _, err := io.WriteString(w, m.text()); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -81,21 +96,9 @@ func (n *Notifier) Build(m Message, to []string) ([]byte, error) {
 // byte for byte so that the recipient can examine what was reported.
 func (n *Notifier) BuildWithMessage(m Message, to []string, attached []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	var h mail.Header
-	h.SetDate(n.Clock.Now())
-	h.SetAddressList("From", []*mail.Address{{Name: "Hệ thống thư điện tử", Address: n.From()}})
-	list := make([]*mail.Address, len(to))
-	for i, a := range to {
-		list[i] = &mail.Address{Address: a}
-	}
-	h.SetAddressList("To", list)
-	h.SetSubject(m.SubjectVI + " / " + m.SubjectEN)
-	if err := h.GenerateMessageIDWithHostname(n.Domain); err != nil {
+	h, err := n.header(m, to)
+	if err != nil {
 		return nil, err
-	}
-	h.Set("Auto-Submitted", "auto-generated")
-	if m.Kind != "" {
-		h.Set("X-Govmail-Notice", m.Kind)
 	}
 	mw, err := mail.CreateWriter(&buf, h)
 	if err != nil {
@@ -107,7 +110,7 @@ func (n *Notifier) BuildWithMessage(m Message, to []string, attached []byte) ([]
 	if err != nil {
 		return nil, err
 	}
-	io.WriteString(tw, strings.ReplaceAll(m.BodyVI+"\n\n———\n\n"+m.BodyEN+"\n", "\n", "\r\n"))
+	io.WriteString(tw, m.text())
 	tw.Close()
 	var ah mail.AttachmentHeader
 	ah.SetContentType("message/rfc822", nil)

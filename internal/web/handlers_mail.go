@@ -176,15 +176,22 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if page < pages {
 		v.NextURL = base + "?page=" + strconv.Itoa(page+1) + sortQ
 	}
-	for _, f := range p.Folders {
-		if f.ID == mb.ID {
-			v.Mailbox = f
-		} else {
-			v.Targets = append(v.Targets, f)
-		}
-	}
+	v.Mailbox, v.Targets = splitFolders(p.Folders, mb.ID)
 	p.Body = v
 	s.render(w, r, http.StatusOK, "list", p)
+}
+
+// splitFolders picks the shown folder out of the list; the rest are where its
+// messages can be moved.
+func splitFolders(all []folderView, id int64) (cur folderView, targets []folderView) {
+	for _, f := range all {
+		if f.ID == id {
+			cur = f
+		} else {
+			targets = append(targets, f)
+		}
+	}
+	return cur, targets
 }
 
 // readMessages reads the given messages with metadata, in runs of neighbouring UIDs:
@@ -448,13 +455,7 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 			URL: base + "/part/" + a.Path, Dangerous: executable(a.Name()),
 		})
 	}
-	for _, f := range p.Folders {
-		if f.ID == mb.ID {
-			rv.Mailbox = f
-		} else {
-			rv.Targets = append(rv.Targets, f)
-		}
-	}
+	rv.Mailbox, rv.Targets = splitFolders(p.Folders, mb.ID)
 	p.Body = rv
 	s.render(w, r, http.StatusOK, "read", p)
 }

@@ -241,47 +241,7 @@ func TestQueueClaimsAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var mu sync.Mutex
-	seen := map[int64]int{}
-	var wg sync.WaitGroup
-	for _, s := range []*postgres.Store{a, b, a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				got, err := s.ClaimQueue(ctx, t0, time.Hour, 4)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				var ups []store.QueueUpdate
-				mu.Lock()
-				for _, m := range got {
-					for _, r := range m.Recipients {
-						seen[r.ID]++
-						ups = append(ups, store.QueueUpdate{RecipientID: r.ID, State: store.QueueDelivered, Attempted: true, LastAttempt: t0})
-					}
-				}
-				mu.Unlock()
-				if err := s.RecordQueue(ctx, ups, nil); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(seen) != 2*msgs {
-		t.Fatalf("claimed %d recipients, want %d", len(seen), 2*msgs)
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("recipient %d claimed %d times", id, n)
-		}
-	}
+	storetest.ClaimEachOnce(t, t0, 4, 2*msgs, a, b, a, b)
 	if err := a.Check(ctx); err != nil {
 		t.Fatal(err)
 	}

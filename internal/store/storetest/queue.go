@@ -314,15 +314,28 @@ func testQueueConcurrentClaims(t *testing.T, s QueueBackend) {
 			t.Fatal(err)
 		}
 	}
+	ClaimEachOnce(t, qt0, 3, 2*msgs, s, s, s, s)
+	if st, _ := s.QueueStats(ctx); st.Messages != 0 {
+		t.Errorf("queue not empty: %+v", st)
+	}
+}
+
+// ClaimEachOnce has every claimer drain the queue at the same time, in batches,
+// marking what it claims delivered, and fails unless want recipients were
+// claimed, each exactly once. Claimers may be one store (concurrent workers) or
+// several opened on one database (several nodes).
+func ClaimEachOnce(t *testing.T, now time.Time, batch, want int, claimers ...store.QueueStore) {
+	t.Helper()
+	ctx := context.Background()
 	var mu sync.Mutex
 	seen := map[int64]int{}
 	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
+	for _, s := range claimers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				got, err := s.ClaimQueue(ctx, qt0, time.Hour, 3)
+				got, err := s.ClaimQueue(ctx, now, time.Hour, batch)
 				if err != nil {
 					t.Error(err)
 					return
@@ -335,7 +348,7 @@ func testQueueConcurrentClaims(t *testing.T, s QueueBackend) {
 				for _, m := range got {
 					for _, r := range m.Recipients {
 						seen[r.ID]++
-						ups = append(ups, store.QueueUpdate{RecipientID: r.ID, State: store.QueueDelivered, Attempted: true, LastAttempt: qt0})
+						ups = append(ups, store.QueueUpdate{RecipientID: r.ID, State: store.QueueDelivered, Attempted: true, LastAttempt: now})
 					}
 				}
 				mu.Unlock()
@@ -347,15 +360,12 @@ func testQueueConcurrentClaims(t *testing.T, s QueueBackend) {
 		}()
 	}
 	wg.Wait()
-	if len(seen) != 2*msgs {
-		t.Fatalf("claimed %d recipients, want %d", len(seen), 2*msgs)
+	if len(seen) != want {
+		t.Fatalf("claimed %d recipients, want %d", len(seen), want)
 	}
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("recipient %d claimed %d times", id, n)
 		}
-	}
-	if st, _ := s.QueueStats(ctx); st.Messages != 0 {
-		t.Errorf("queue not empty: %+v", st)
 	}
 }

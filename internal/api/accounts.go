@@ -9,6 +9,7 @@ import (
 
 	"govmail/internal/address"
 	"govmail/internal/directory"
+	"govmail/internal/lifecycle"
 	"govmail/internal/password"
 	"govmail/internal/store"
 )
@@ -286,7 +287,7 @@ func (a *API) lockAccount(c *call) error {
 	case !slices.Contains(lockReasons(), in.Reason):
 		v.add("reason", "invalid", "Lý do khóa phải là inactivity, compromised, prohibited_content hoặc operator (Điều 8.2).",
 			"The reason must be inactivity, compromised, prohibited_content or operator (Art. 8.2).")
-	case in.Reason != store.LockInactivity && in.evidence() == "":
+	case lifecycle.NeedsEvidence(in.Reason) && in.evidence() == "":
 		v.add("doc_ref", "required", "Khóa theo Điều 8.2b, 8.2c phải ghi văn bản hoặc bằng chứng.",
 			"A lock under Art. 8.2b or 8.2c needs a document reference or evidence.")
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"govmail/internal/clock"
@@ -110,14 +111,21 @@ var reasonEN = map[string]string{
 	store.LockOperator:          "a decision of the Department of Science and Technology",
 }
 
+// NeedsEvidence reports whether a lock for reason must name the document or
+// evidence it rests on: every lock but inactivity (Điều 8.2a), which the daily
+// job finds by itself. Lock enforces it; the portal and the API ask it to point
+// at the right form field.
+func NeedsEvidence(reason string) bool { return reason != store.LockInactivity }
+
 // Lock locks an account (R8.1, R8.3): no access anywhere, mail still arrives.
 // The user, the unit manager and the security contact are told (R8.7).
 func (s *Service) Lock(ctx context.Context, accountID int64, reason, note, actor string) error {
 	if _, ok := reasonVI[reason]; !ok {
 		return &Error{VI: fmt.Sprintf("Lý do khóa %q không hợp lệ", reason), EN: fmt.Sprintf("unknown lock reason %q", reason)}
 	}
-	if reason == store.LockOperator && note == "" {
-		return &Error{VI: "Khóa theo quyết định của Sở KHCN phải có ghi chú", EN: "an operator's lock needs a note"}
+	if NeedsEvidence(reason) && strings.TrimSpace(note) == "" {
+		return &Error{VI: "Khóa theo Điều 8.2b, 8.2c hoặc theo quyết định của Sở KHCN phải ghi văn bản hoặc bằng chứng",
+			EN: "a lock under Art. 8.2b or 8.2c, or by an operator's decision, needs a document reference or evidence"}
 	}
 	a, err := s.Store.AccountByID(ctx, accountID)
 	if err != nil {

@@ -388,3 +388,32 @@ func TestCreateAndTransferR7_1(t *testing.T) {
 		t.Error("request without a document number accepted")
 	}
 }
+
+// Điều 8.2: a lock for a compromised account (8.2b), prohibited use (8.2c) or
+// an operator's decision rests on a document or evidence, whatever the door
+// (portal, API, CLI); only the inactivity lock (8.2a) is found by the system.
+func TestLockNeedsEvidenceDieu8_2(t *testing.T) {
+	e := setup(t, at("2026-03-02"))
+	ctx := context.Background()
+	for _, reason := range []string{store.LockCompromised, store.LockProhibitedContent, store.LockOperator} {
+		a := e.person(t, "Lò Văn "+reason)
+		err := e.svc.Lock(ctx, a.ID, reason, "  ", "op@sonla.gov.vn")
+		var le *Error
+		if !errors.As(err, &le) || !strings.Contains(le.VI, "bằng chứng") {
+			t.Errorf("%s lock without evidence: %v", reason, err)
+		}
+		if state(t, e.st, a.ID) != store.StateActive {
+			t.Errorf("%s: locked anyway", reason)
+		}
+		if err := e.svc.Lock(ctx, a.ID, reason, "CV 15/SKHCN", "op@sonla.gov.vn"); err != nil {
+			t.Errorf("%s lock with evidence: %v", reason, err)
+		}
+	}
+	a := e.person(t, "Cầm Thị Vắng")
+	if err := e.svc.Lock(ctx, a.ID, store.LockInactivity, "", "system:inactivity"); err != nil {
+		t.Errorf("inactivity lock: %v", err)
+	}
+	if !NeedsEvidence(store.LockCompromised) || NeedsEvidence(store.LockInactivity) {
+		t.Error("NeedsEvidence")
+	}
+}

@@ -158,7 +158,7 @@ func seed(t *testing.T) *scenario {
 	must(t, s.st.RecordLogin(ctx, s.box.ID, at("2026-10-01", "20:00")))
 	must(t, s.st.RecordLogin(ctx, s.c.ID, at("2026-10-02", "08:00")))
 	s.set("2026-10-20")
-	must(t, s.life.Lock(ctx, s.g.ID, store.LockCompromised, "", "op@sonla.gov.vn"))
+	must(t, s.life.Lock(ctx, s.g.ID, store.LockCompromised, "CV 12/SKHCN", "op@sonla.gov.vn"))
 	s.logRow(t, at("2026-10-31", "23:59:59"), "in", "ban@example.com", "", s.c.Address, store.LogDelivered, "")
 
 	// November 2026.
@@ -169,7 +169,7 @@ func seed(t *testing.T) *scenario {
 	s.set("2026-11-03")
 	must(t, s.life.Lock(ctx, s.a.ID, store.LockOperator, "CV 12/SKHCN", "op@sonla.gov.vn"))
 	s.set("2026-11-04")
-	must(t, s.life.Lock(ctx, s.b.ID, store.LockCompromised, "", "op@sonla.gov.vn"))
+	must(t, s.life.Lock(ctx, s.b.ID, store.LockCompromised, "CV 12/SKHCN", "op@sonla.gov.vn"))
 	s.set("2026-11-05")
 	restoreA := s.file(t, store.RequestRestore, "skhcn", []string{s.a.Address}, nil)
 	s.file(t, store.RequestRestore, "skhcn", []string{s.b.Address}, nil) // deadline 10/11, still waiting on 30/11
@@ -210,7 +210,7 @@ func seed(t *testing.T) *scenario {
 	// After the period: none of this counts for November.
 	s.logRow(t, at("2026-12-01", "00:00"), "in", "ban@example.com", "", s.c.Address, store.LogDelivered, "")
 	s.set("2026-12-02")
-	must(t, s.life.Lock(ctx, s.c.ID, store.LockCompromised, "", "op@sonla.gov.vn"))
+	must(t, s.life.Lock(ctx, s.c.ID, store.LockCompromised, "CV 12/SKHCN", "op@sonla.gov.vn"))
 	s.person(t, "skhcn", "Lò Thị Jăm")
 	s.set("2026-12-03")
 	reqs, err := s.st.ListRequests(ctx, store.RequestFilter{State: store.RequestReceived})

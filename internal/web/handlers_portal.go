@@ -13,6 +13,7 @@ import (
 
 	"govmail/internal/authz"
 	"govmail/internal/directory"
+	"govmail/internal/lifecycle"
 	"govmail/internal/password"
 	"govmail/internal/store"
 	"govmail/internal/web/i18n"
@@ -934,7 +935,7 @@ func (s *Server) handleAccountOp(w http.ResponseWriter, r *http.Request, pc *por
 			invalid("portal.err.lock_reason")
 			return
 		}
-		if evidence() == "" {
+		if lifecycle.NeedsEvidence(f.Reason) && evidence() == "" {
 			invalid("portal.err.lock_evidence")
 			return
 		}

@@ -247,6 +247,7 @@ type Store interface {
 	ThrottleStateStore
 	UserSettingsStore
 	SMIMEStore
+	AuthReportStore
 	Close() error
 
 	// Accounts

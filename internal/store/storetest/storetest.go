@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"Events", testEvents},
 		{"ConcurrentDeliveries", testConcurrent},
 		{"Log", testLog},
+		{"AuthReports", testAuthReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -91,7 +91,14 @@ type Result struct {
 	FromDomain string // header From domain, "" when absent or several
 	DMARC      authres.ResultValue
 	// Policy is the DMARC policy that applied (after sp and pct); "" without one.
-	Policy  dmarc.Policy
+	Policy dmarc.Policy
+	// Record is the DMARC record found, at PolicyDomain (the From domain or
+	// its organisational domain); nil without one. Aggregate reports need both.
+	Record       *dmarc.Record
+	PolicyDomain string
+	// SPFAligned and DKIMAligned tell whether an aligned SPF or DKIM pass was
+	// found (the "policy_evaluated" of an aggregate report).
+	SPFAligned, DKIMAligned bool
 	Verdict Verdict
 	// Header is the Authentication-Results field, folded, ending in CRLF.
 	Header string
@@ -182,8 +189,10 @@ func (c *Checker) dmarc(ctx context.Context, res Resolver, r *Result) {
 	lookup := &dmarc.LookupOptions{LookupTXT: func(name string) ([]string, error) { return res.LookupTXT(ctx, name) }}
 	rec, err := dmarc.LookupWithOptions(r.FromDomain, lookup)
 	policy := dmarc.Policy("")
+	r.PolicyDomain = r.FromDomain
 	if errors.Is(err, dmarc.ErrNoPolicy) && org != r.FromDomain {
 		rec, err = dmarc.LookupWithOptions(org, lookup)
+		r.PolicyDomain = org
 		if err == nil {
 			policy = rec.SubdomainPolicy
 		}
@@ -199,6 +208,7 @@ func (c *Checker) dmarc(ctx context.Context, res Resolver, r *Result) {
 		r.DMARC = authres.ResultPermError
 		return
 	}
+	r.Record = rec
 	if policy == "" {
 		policy = rec.Policy
 	}
@@ -209,13 +219,13 @@ func (c *Checker) dmarc(ctx context.Context, res Resolver, r *Result) {
 		}
 		return d != "" && orgDomain(d) == org
 	}
-	pass := r.SPF == spf.Pass && aligned(r.SPFDomain, rec.SPFAlignment)
+	r.SPFAligned = r.SPF == spf.Pass && aligned(r.SPFDomain, rec.SPFAlignment)
 	for _, d := range r.DKIM {
 		if d.Result == authres.ResultPass && aligned(d.Domain, rec.DKIMAlignment) {
-			pass = true
+			r.DKIMAligned = true
 		}
 	}
-	if pass {
+	if r.SPFAligned || r.DKIMAligned {
 		r.DMARC = authres.ResultPass
 		return
 	}

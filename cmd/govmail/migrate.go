@@ -90,6 +90,9 @@ var migrateTables = []migrateTable{
 	{name: "throttle_state", order: "key"},
 	{name: "smime_identities", order: "account_id"},
 	{name: "user_settings", order: "account_id, key"},
+	{name: "auth_event_counts", order: "kind, day, domain, key"},
+	{name: "auth_reports_sent", order: "kind, day, domain"},
+	{name: "received_reports", order: "id"},
 }
 
 // migrateIgnored are SQLite tables that are not data: the migration record

@@ -99,6 +99,9 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	if _, err := src.ClaimReport(ctx, "monthly:2026-02", t0); err != nil {
 		t.Fatal(err)
 	}
+	must(t, src.CountAuthEvent(ctx, store.ReportDMARC, "2026-02-01", "hanoi.gov.vn", `{"r":1}`))
+	must(t, src.SaveReceivedReport(ctx, &store.ReceivedReport{Kind: store.ReportTLS, Org: "google.com", ReportID: "r1", Domain: "sonla.gov.vn",
+		Begin: t0, End: t0.Add(time.Hour), ReceivedAt: t0, Total: 3, Failed: 1, Body: `{"x":"Sơn La"}`}))
 	imf := &store.ImportFolder{AccountID: hoa.ID, Source: "imap:old:993", Folder: "Đã gửi", MailboxID: folder.ID, UIDValidity: 42}
 	must(t, src.SaveImportFolder(ctx, imf))
 	if _, err := src.AppendImported(ctx, imf.ID, []store.ImportMessage{{SrcUID: 7, Msg: nm}}); err != nil {
@@ -160,6 +163,14 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 			t.Errorf("search %q: %v %v, want %v", q, uids, err, want)
 		}
 	}
+	if rs, _ := dst.ReceivedReports(ctx, "", 10); len(rs) != 1 || rs[0].Body != `{"x":"Sơn La"}` || rs[0].Failed != 1 {
+		t.Errorf("received reports after migration: %+v", rs)
+	}
+	if c, _ := dst.AuthEventCounts(ctx, store.ReportDMARC, "2026-02-01"); len(c) != 1 || c[0].Count != 1 {
+		t.Errorf("report counts after migration: %+v", c)
+	}
+	// A report received after the migration gets a new id.
+	must(t, dst.SaveReceivedReport(ctx, &store.ReceivedReport{Kind: store.ReportTLS, Org: "google.com", ReportID: "r2", Body: "{}"}))
 	if d, _ := dst.DelegatedTo(ctx, hoa.ID); len(d) != 1 || d[0].UnitAccountID != unitBox.ID {
 		t.Errorf("delegations: %+v", d)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"govmail/internal/address"
 	"govmail/internal/auth"
+	"govmail/internal/authreport"
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/delivery"
@@ -106,26 +107,28 @@ func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
 
 // App is a running govmail.
 type App struct {
-	Cfg      config.Config
-	Log      *slog.Logger
-	Clock    clock.Clock
-	Store    store.Store
-	Auth     *auth.Service
-	Metrics  *metrics.Metrics
-	Deliver  *delivery.Deliverer
-	Dir      *directory.Service
-	Life     *lifecycle.Service
-	Notify   *notify.Notifier
-	Reports  *report.Monthly
-	Outage   *outage.Service
-	smtp     *smtpd.Server
-	pop3     *pop3.Server
-	http     *http.Server
-	https    *http.Server
-	webmail  *web.Server
-	imap     closer
-	ldap     *ldapd.Server
-	throttle throttle.Limiter
+	Cfg     config.Config
+	Log     *slog.Logger
+	Clock   clock.Clock
+	Store   store.Store
+	Auth    *auth.Service
+	Metrics *metrics.Metrics
+	Deliver *delivery.Deliverer
+	Dir     *directory.Service
+	Life    *lifecycle.Service
+	Notify  *notify.Notifier
+	Reports *report.Monthly
+	Outage  *outage.Service
+	// AuthReports counts, sends and receives DMARC aggregate and TLS reports.
+	AuthReports *authreport.Service
+	smtp        *smtpd.Server
+	pop3        *pop3.Server
+	http        *http.Server
+	https       *http.Server
+	webmail     *web.Server
+	imap        closer
+	ldap        *ldapd.Server
+	throttle    throttle.Limiter
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -210,8 +213,13 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		return nil, err
 	}
 	a.Deliver.OnHeld = a.onHeld
-	a.Deliver.AfterDeliver = (&vacation.Responder{Store: st, Clock: clk, Location: workdays.Location(), Logger: log.With("component", "vacation"),
+	vacationHook := (&vacation.Responder{Store: st, Clock: clk, Location: workdays.Location(), Logger: log.With("component", "vacation"),
 		Hostname: cfg.Hostname, Send: a.sendVacation}).Hook
+	a.newAuthReports()
+	a.Deliver.AfterDeliver = func(ctx context.Context, env *delivery.Envelope, d []delivery.Delivered, raw []byte) {
+		a.takeReports(ctx, env, d, raw)
+		vacationHook(ctx, env, d, raw)
+	}
 	a.Deliver.Quota = &quota.Watcher{Store: st, Notify: a.Notify, Thresholds: quota.DefaultThresholds(), Logger: log}
 	cal, err := workdays.Shipped()
 	if err != nil {
@@ -265,6 +273,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.smtp.Queue = a.queue
 	a.smtp.MailAuth = a.mailAuth
 	a.smtp.DMARCEnforce = a.Cfg.Inbound.DMARCEnforce
+	if a.sendingAuthReports() {
+		a.smtp.DMARCReports = a.AuthReports
+	}
 	a.smtp.Limits = a.limits
 	a.smtp.OnLimit = a.onLimit
 
@@ -360,6 +371,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.runQueue(ctx)
 	if a.Cfg.DailyJobsAt != "" && !a.NoJobs {
 		go a.runDailyJobs(ctx)
+		if a.sendingAuthReports() {
+			go a.runAuthReports(ctx)
+		}
 	}
 	return nil
 }

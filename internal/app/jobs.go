@@ -14,20 +14,11 @@ import (
 func (a *App) runDailyJobs(ctx context.Context) {
 	ret := &maillog.Retention{Store: a.Store, Clock: a.Clock, Months: a.Cfg.Policy.LogRetentionMonths, Logger: a.Log}
 	run := func() {
-		// With several nodes on one database, one of them runs each day's jobs
-		// (DESIGN decision 4); the jobs are idempotent either way.
-		if l, ok := a.Store.(interface {
-			TryJobLock(ctx context.Context, name string) (func(), bool, error)
-		}); ok {
-			release, got, err := l.TryJobLock(ctx, "daily")
-			if err != nil || !got {
-				if err != nil {
-					a.Log.Error("daily jobs lock", "err", err)
-				}
-				return
-			}
-			defer release()
+		release, ok := a.jobLock(ctx, "daily")
+		if !ok {
+			return
 		}
+		defer release()
 		if _, err := a.Life.RunDaily(ctx); err != nil {
 			a.Log.Error("daily jobs", "err", err)
 		}
@@ -55,6 +46,24 @@ func (a *App) runDailyJobs(ctx context.Context) {
 			run()
 		}
 	}
+}
+
+// jobLock takes the named job lock when the store has one: with several
+// nodes on one database, one of them runs each job (DESIGN decision 4); the
+// jobs are idempotent either way. ok is false when another node holds it.
+func (a *App) jobLock(ctx context.Context, name string) (release func(), ok bool) {
+	l, has := a.Store.(interface {
+		TryJobLock(ctx context.Context, name string) (func(), bool, error)
+	})
+	if !has {
+		return func() {}, true
+	}
+	release, got, err := l.TryJobLock(ctx, name)
+	if err != nil {
+		a.Log.Error("job lock", "job", name, "err", err)
+		return nil, false
+	}
+	return release, got
 }
 
 // nextRun is the next moment at HH:MM in the province's time zone after now.

@@ -62,6 +62,9 @@ func (a *App) newOutbound() error {
 		}
 		opts.Signer = kr
 	}
+	if a.sendingAuthReports() {
+		opts.OnTLS = a.onTLSOutcome
+	}
 	if o.MTASTS {
 		opts.STS = &queue.STSCache{Resolver: res, Clock: a.Clock}
 	}

@@ -154,6 +154,10 @@ type Reports struct {
 	// MonthlyTo receives the monthly report on the first working day of each
 	// month (e.g. the People's Committee office); empty: not sent.
 	MonthlyTo []string `toml:"monthly_to"`
+	// AuthReports sends our DMARC aggregate and TLS reports (RFC 7489,
+	// RFC 8460) each UTC day to the domains that ask for them. Reports others
+	// send us are read and kept either way.
+	AuthReports bool `toml:"auth_reports"`
 }
 
 // Log configures slog.
@@ -217,6 +221,7 @@ func Defaults(dataDir string) Config {
 			BackoffMin: Duration{5 * time.Minute}, BackoffMax: Duration{2 * time.Hour}, Port: 25, MTASTS: true, DKIMSelectorOn: true},
 		Limits:   Limits{MessagesPerHour: 100, RecipientsPerDay: 500},
 		Inbound:  Inbound{CheckAuth: true, DMARCEnforce: true},
+		Reports:  Reports{AuthReports: true},
 		Security: Security{JunkScore: 6, RejectScore: 15, SpamFailOpen: true, ContentPolicy: contentpolicy.DefaultConfig()},
 		Log:      Log{Level: "info", Format: "text"},
 		Database: Database{Driver: "sqlite", MaxConns: 20},

@@ -16,6 +16,28 @@ import (
 	"govmail/internal/testutil"
 )
 
+// withPostfix starts a Postfix for example.test (STARTTLS, relaying
+// sonla.gov.vn to our MX) and a govmail that resolves through dns and
+// delivers to that Postfix.
+func withPostfix(t *testing.T, dns *testutil.DNS, more func(*config.Config)) (*testutil.Server, *testutil.Postfix) {
+	t.Helper()
+	ourMX := freeLoopbackPort(t)
+	pf := testutil.StartPostfix(t, testutil.PostfixOptions{LocalDomains: []string{"example.test"}, TLS: true,
+		Relay: map[string]string{"sonla.gov.vn": ourMX}})
+	_, pport, _ := net.SplitHostPort(pf.Addr)
+	port, _ := strconv.Atoi(pport)
+	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) {
+		c.DNS = dns.Addr
+		c.Listen.SMTP = []string{ourMX}
+		c.Outbound.Port = port
+		c.Outbound.BackoffMin = config.Duration{Duration: time.Second}
+		if more != nil {
+			more(c)
+		}
+	}})
+	return s, pf
+}
+
 func freeLoopbackPort(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,18 +56,7 @@ func TestOutboundWithPostfix(t *testing.T) {
 	testutil.NeedPostfix(t)
 	dns := testutil.StartDNS(t, "example.test. 300 IN MX 10 mx.example.test.", "mx.example.test. 300 IN A 127.0.0.1",
 		"example.test. 300 IN TXT \"v=spf1 ip4:127.0.0.1 -all\"")
-	ourMX := freeLoopbackPort(t)
-	pf := testutil.StartPostfix(t, testutil.PostfixOptions{LocalDomains: []string{"example.test"}, TLS: true,
-		Relay: map[string]string{"sonla.gov.vn": ourMX}})
-	_, pport, _ := net.SplitHostPort(pf.Addr)
-	port, _ := strconv.Atoi(pport)
-	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) {
-		c.DNS = dns.Addr
-		c.Listen.SMTP = []string{ourMX}
-		c.Outbound.Port = port
-		c.Outbound.BackoffMin = config.Duration{Duration: time.Second}
-		c.Limits.MessagesPerHour = 2
-	}})
+	s, pf := withPostfix(t, dns, func(c *config.Config) { c.Limits.MessagesPerHour = 2 })
 	ctx := context.Background()
 	a := s.AddAccount(t, "hoant.skhcn@sonla.gov.vn", pw)
 

@@ -99,7 +99,7 @@ type Result struct {
 	// SPFAligned and DKIMAligned tell whether an aligned SPF or DKIM pass was
 	// found (the "policy_evaluated" of an aggregate report).
 	SPFAligned, DKIMAligned bool
-	Verdict Verdict
+	Verdict                 Verdict
 	// Header is the Authentication-Results field, folded, ending in CRLF.
 	Header string
 }

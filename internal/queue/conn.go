@@ -105,6 +105,9 @@ func (q *Queue) route(ctx context.Context, key string) (*route, error) {
 		if err != nil {
 			// RFC 8461 5: without a usable policy, deliver as without MTA-STS.
 			q.log.Warn("mta-sts policy not available", "domain", key, "err", err)
+			if q.onTLS != nil {
+				q.onTLS(ctx, TLSOutcome{Domain: key, PolicyType: "sts", Result: TLSSTSPolicyFetch, Info: err.Error()})
+			}
 		} else if pol != nil && pol.Mode != STSModeNone {
 			rt.policy = pol
 			if pol.Mode == STSModeEnforce {
@@ -129,6 +132,8 @@ type session struct {
 	c      *smtp.Client
 	conn   net.Conn
 	remote string // "mx.example.org [192.0.2.1], TLS1.3" for the log
+	tls    bool   // the session is encrypted
+	local  string // our address, for TLS reports
 }
 
 func (s *session) close(polite bool) {
@@ -195,7 +200,11 @@ func (q *Queue) connect(ctx context.Context, rt *route) (*session, error) {
 }
 
 // tlsError is a failed or missing TLS where TLS was tried or required.
-type tlsError struct{ err error }
+type tlsError struct {
+	err   error
+	kind  string // the RFC 8460 result type, for TLS reports
+	local string // our address on the failed connection
+}
 
 func (e *tlsError) Error() string { return "TLS: " + e.err.Error() }
 func (e *tlsError) Unwrap() error { return e.err }
@@ -218,7 +227,15 @@ func (q *Queue) open(ctx context.Context, rt *route, name string, ip net.IP) (*s
 	}
 	s, err := q.handshake(ctx, addr, name, remote, true, require, verify, implicitTLS)
 	var te *tlsError
-	if err != nil && errors.As(err, &te) && !require {
+	switch {
+	case err != nil && errors.As(err, &te):
+		q.reportTLS(ctx, rt, name, ip, te.local, tlsResultType(te), te.Error())
+	case err == nil && s.tls:
+		q.reportTLS(ctx, rt, name, ip, s.local, "", "")
+	case err == nil:
+		q.reportTLS(ctx, rt, name, ip, s.local, TLSStartTLSNotSupported, "STARTTLS not offered")
+	}
+	if err != nil && te != nil && !require {
 		q.log.Info("opportunistic TLS failed; retrying without", "remote", remote, "err", err)
 		s, err = q.handshake(ctx, addr, name, remote, false, false, false, false)
 	}
@@ -247,8 +264,16 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 	if err != nil {
 		return nil, err
 	}
+	local := ""
+	if ta, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+		local = ta.IP.String()
+	}
 	fail := func(err error) (*session, error) {
 		conn.Close()
+		var te *tlsError
+		if errors.As(err, &te) {
+			te.local = local
+		}
 		return nil, err
 	}
 	tlsInfo := ""
@@ -258,7 +283,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
-			return fail(&tlsError{err})
+			return fail(&tlsError{err: err})
 		}
 		conn = tc
 		tlsInfo = tlsName(tc)
@@ -302,24 +327,24 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 				return fail(err)
 			}
 			if _, _, err := tr.ReadResponse(220); err != nil {
-				return fail(&tlsError{protoErr(err)})
+				return fail(&tlsError{err: protoErr(err), kind: TLSStartTLSNotSupported})
 			}
 			if br.Buffered() > 0 {
 				// Bytes sent before the handshake would be read as if encrypted
 				// (the STARTTLS command-injection attack).
-				return fail(&tlsError{errors.New("server sent data before the TLS handshake")})
+				return fail(&tlsError{err: errors.New("server sent data before the TLS handshake")})
 			}
 			tc := tls.Client(conn, q.tlsConfig(name, verify))
 			hctx, cancel := context.WithTimeout(ctx, q.cfg.CommandTimeout)
 			err := tc.HandshakeContext(hctx)
 			cancel()
 			if err != nil {
-				return fail(&tlsError{err})
+				return fail(&tlsError{err: err})
 			}
 			conn, stream = tc, tc
 			tlsInfo = tlsName(tc)
 		case require:
-			return fail(&tlsError{errors.New("required but not offered (no STARTTLS)")})
+			return fail(&tlsError{err: errors.New("required but not offered (no STARTTLS)"), kind: TLSStartTLSNotSupported})
 		}
 	}
 	conn.SetDeadline(time.Time{})
@@ -334,7 +359,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 	if tlsInfo != "" {
 		remote += ", " + tlsInfo
 	}
-	return &session{c: c, conn: pc, remote: remote}, nil
+	return &session{c: c, conn: pc, remote: remote, tls: tlsInfo != "", local: local}, nil
 }
 
 func tlsName(tc *tls.Conn) string {

@@ -185,6 +185,9 @@ type Options struct {
 	TLS *tls.Config
 	// STS finds MTA-STS policies; nil: MTA-STS is not applied.
 	STS PolicyFinder
+	// OnTLS, when set, is told the TLS outcome of every session opened with
+	// a recipient's MX, for TLS reports (RFC 8460).
+	OnTLS func(ctx context.Context, o TLSOutcome)
 }
 
 // Queue is the outbound queue and its workers.
@@ -199,6 +202,7 @@ type Queue struct {
 	dial     DialFunc
 	tls      *tls.Config
 	sts      PolicyFinder
+	onTLS    func(ctx context.Context, o TLSOutcome)
 
 	wake chan struct{}
 	sem  chan struct{} // Workers
@@ -230,7 +234,7 @@ func New(o Options) (*Queue, error) {
 	}
 	q := &Queue{
 		cfg: o.Config, store: o.Store, resolver: o.Resolver, clock: o.Clock, log: o.Logger,
-		local: o.Local, signer: o.Signer, dial: o.Dial, tls: o.TLS, sts: o.STS,
+		local: o.Local, signer: o.Signer, dial: o.Dial, tls: o.TLS, sts: o.STS, onTLS: o.OnTLS,
 		wake:   make(chan struct{}, 1),
 		sem:    make(chan struct{}, o.Config.Workers),
 		perDom: map[string]chan struct{}{},

@@ -90,6 +90,11 @@ type Server struct {
 	// MailAuth verifies SPF, DKIM and DMARC of mail arriving on the MX port.
 	MailAuth     *mailauth.Checker
 	DMARCEnforce bool
+	// DMARCReports, when set, counts each DMARC outcome for the aggregate
+	// reports (internal/authreport) with what we did: none, quarantine, reject.
+	DMARCReports interface {
+		RecordDMARC(ctx context.Context, sourceIP, envelopeFrom string, r *mailauth.Result, disposition string)
+	}
 	// Limits and OnLimit enforce the sending limits of R17.2 (Điều 8.2b).
 	Limits  *sendlimit.Limiter
 	OnLimit func(ctx context.Context, a *store.Account, evidence string)
@@ -403,6 +408,13 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	if ss.mode == ModeMX && ss.s.MailAuth != nil {
 		res := ss.s.MailAuth.Check(ss.ctx, mailauth.Input{IP: net.ParseIP(ss.ip), Helo: ss.c.Hostname(), MailFrom: ss.from, Message: raw})
+		if ss.s.DMARCReports != nil {
+			disposition := "none"
+			if ss.s.DMARCEnforce && res.Verdict != mailauth.Accept {
+				disposition = res.Verdict.String()
+			}
+			ss.s.DMARCReports.RecordDMARC(ss.ctx, ss.ip, ss.from, res, disposition)
+		}
 		if ss.s.DMARCEnforce {
 			switch res.Verdict {
 			case mailauth.Reject:

@@ -68,6 +68,7 @@ type harnessOpts struct {
 	signer queue.Signer
 	sts    queue.PolicyFinder
 	st     *sqlite.Store
+	onTLS  func(ctx context.Context, o queue.TLSOutcome)
 }
 
 func newHarness(t *testing.T, o harnessOpts, records ...string) *harness {
@@ -102,7 +103,7 @@ func newHarness(t *testing.T, o harnessOpts, records ...string) *harness {
 	}
 	q, err := queue.New(queue.Options{
 		Config: cfg, Store: h.st, Resolver: h.dns.Resolver(), Clock: h.clk, Local: local,
-		Dial: h.dial, TLS: o.tls, Signer: o.signer, STS: o.sts,
+		Dial: h.dial, TLS: o.tls, Signer: o.signer, STS: o.sts, OnTLS: o.onTLS,
 		// GOVMAIL_TEST_LOG=1 shows the queue's log.
 		Logger: testLogger(),
 	})

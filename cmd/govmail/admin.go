@@ -91,6 +91,8 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return cmdDelegate(ctx, args[1:], stdout, stderr)
 		case "jobs":
 			return cmdJobs(ctx, args[1:], stdout, stderr)
+		case "authreports":
+			return cmdAuthReports(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprint(stderr, usage)

@@ -42,6 +42,7 @@ Usage:
   govmail admin outage publish --what "…" [--since "2026-11-27 08:00"] --until "2026-11-27 12:00" [--unit U]… | close ID [--note N] | list [--all]
   govmail admin token create --account A --scope S [--expires 365d] | list | revoke ID   REST API tokens
   govmail admin held list | release ADDRESS UID | drop ADDRESS UID   mail held by the prohibited-use policy (R4.2)
+  govmail admin authreports list [--kind dmarc|tls] | show ID | send   DMARC and TLS reports received; send ours now
   govmail admin jobs                            run the daily jobs now (idempotent)
   govmail account passwd ADDRESS                 change your own password (reads old and new from stdin)
   govmail backup DIR [-data D]                  consistent online backup (database, bodies, keys)

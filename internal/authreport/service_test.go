@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,6 +235,17 @@ func TestIntake(t *testing.T) {
 	var back authreport.Feedback
 	if err := json.Unmarshal([]byte(dm.Body), &back); err != nil || len(back.Records) != 2 {
 		t.Fatalf("body %v %v", back, err)
+	}
+	// Operators read failures first.
+	lines, err := authreport.Lines(&dm)
+	if err != nil || len(lines) != 2 || lines[0].OK || lines[0].Source != "2001:db8::9" || lines[0].Result != "dkim=fail spf=fail → quarantine" ||
+		!strings.Contains(lines[0].Detail, "SPF spammer.example: fail") {
+		t.Fatalf("dmarc lines %+v %v", lines, err)
+	}
+	tl, err := authreport.Lines(&list[0])
+	if err != nil || len(tl) != 4 || tl[0].Result != "starttls-not-supported" || tl[0].Count != 200 || tl[0].Source != "mail.sonla.gov.vn 203.0.113.56" ||
+		tl[1].Result != "certificate-expired" || !tl[2].OK || tl[2].Count != 5326 {
+		t.Fatalf("tls lines %+v %v", tl, err)
 	}
 	if _, err := s.Intake(ctx, []byte("From: a@b\r\n\r\nhi\r\n")); err == nil {
 		t.Fatal("a plain message was taken as a report")

@@ -163,6 +163,9 @@ func (a *API) table() []route {
 		{"GET", p + "/logs", ScopeLogsRead, gateOperator, a.searchLogs},
 		{"GET", p + "/logs/export", ScopeLogsRead, gateOperator, a.exportLogs},
 		{"GET", p + "/logs/counts", ScopeRead, gateUnitStaff, a.logCounts},
+
+		{"GET", p + "/authreports", ScopeLogsRead, gateOperator, a.listAuthReports},
+		{"GET", p + "/authreports/{id}", ScopeLogsRead, gateOperator, a.getAuthReport},
 	}
 }
 

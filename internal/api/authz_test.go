@@ -111,9 +111,11 @@ func TestEveryRouteEveryRole(t *testing.T) {
 
 		"POST /api/v1/absences": {{"/api/v1/absences", map[string]any{"account": e.userA.Address, "reason": "Đi học", "ends": "2026-06-30"}, "mgrA op"}},
 
-		"GET /api/v1/logs":        {{"/api/v1/logs?address=" + e.userA.Address, nil, "op"}},
-		"GET /api/v1/logs/export": {{"/api/v1/logs/export", nil, "op"}},
-		"GET /api/v1/logs/counts": {{"/api/v1/logs/counts?unit=skhcn", nil, "tokRead secA mgrA op"}, {"/api/v1/logs/counts?unit=ht.skhcn", nil, "tokRead secA mgrA op"}},
+		"GET /api/v1/logs":             {{"/api/v1/logs?address=" + e.userA.Address, nil, "op"}},
+		"GET /api/v1/logs/export":      {{"/api/v1/logs/export", nil, "op"}},
+		"GET /api/v1/authreports":      {{"/api/v1/authreports", nil, "op"}},
+		"GET /api/v1/authreports/{id}": {{"/api/v1/authreports/1", nil, "op"}},
+		"GET /api/v1/logs/counts":      {{"/api/v1/logs/counts?unit=skhcn", nil, "tokRead secA mgrA op"}, {"/api/v1/logs/counts?unit=ht.skhcn", nil, "tokRead secA mgrA op"}},
 	}
 
 	seen := map[string]bool{}

@@ -81,6 +81,8 @@ func whatVI(what string) string {
 		return "đề nghị"
 	case "delegation":
 		return "ủy quyền"
+	case "report":
+		return "báo cáo"
 	case "route":
 		return "đường dẫn API"
 	}

@@ -125,7 +125,7 @@ func (s *Server) portalPage(r *http.Request, pc *portalCtx, a area, titleKey, cu
 			{"/portal", "portal.nav.dashboard", true}, {"/portal/units", "portal.nav.units", true}, {"/portal/accounts", "portal.nav.accounts", true},
 			{"/portal/requests", "portal.nav.requests", true}, {"/portal/held", "portal.nav.held", s.d.Held != nil},
 			{"/portal/outages", "portal.nav.outages", s.d.Outage != nil}, {"/portal/reports", "portal.nav.reports", s.d.Reports != nil},
-			{"/portal/holidays", "portal.nav.holidays", s.d.Calendar != nil},
+			{"/portal/holidays", "portal.nav.holidays", s.d.Calendar != nil}, {"/portal/authreports", "portal.nav.authreports", true},
 			{"/portal/log", "portal.nav.log", true}, {"/portal/audit", "portal.nav.audit", true},
 		} {
 			if l.on {

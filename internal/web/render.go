@@ -21,7 +21,7 @@ func pages() []string {
 	return []string{"login", "password", "totp", "locked", "error", "list", "read", "compose", "search", "settings",
 		"portal_dashboard", "portal_units", "portal_unit", "portal_accounts", "portal_account_new", "portal_account",
 		"portal_requests", "portal_request", "portal_log", "portal_audit", "portal_secret",
-		"portal_outages", "portal_held", "portal_holidays", "portal_reports",
+		"portal_outages", "portal_held", "portal_holidays", "portal_reports", "portal_authreports",
 		"unit_home", "unit_list", "unit_requests", "unit_request_new"}
 }
 

@@ -265,6 +265,7 @@ func (s *Server) routes() {
 	s.addressBookRoutes(m)
 	s.portalRoutes(m)
 	s.opsRoutes(m)
+	s.authReportRoutes(m)
 	s.unitRoutes(m)
 	s.mux = m
 }

@@ -5,10 +5,36 @@ package i18n
 // action (R13.1). New merges it with the others; a test checks no key is in two.
 func opsMessages() map[string][2]string {
 	return map[string][2]string{
-		"portal.nav.held":     {"Thư bị giữ lại", "Held mail"},
-		"portal.nav.outages":  {"Thông báo sự cố", "Outage notices"},
-		"portal.nav.reports":  {"Báo cáo", "Reports"},
-		"portal.nav.holidays": {"Lịch ngày làm việc", "Working days"},
+		"portal.nav.held":        {"Thư bị giữ lại", "Held mail"},
+		"portal.nav.outages":     {"Thông báo sự cố", "Outage notices"},
+		"portal.nav.reports":     {"Báo cáo", "Reports"},
+		"portal.nav.holidays":    {"Lịch ngày làm việc", "Working days"},
+		"portal.nav.authreports": {"Báo cáo DMARC/TLS", "DMARC/TLS reports"},
+
+		// DMARC aggregate and TLS reports received (issue 5)
+		"portal.authreports.title":        {"Báo cáo DMARC và TLS", "DMARC and TLS reports"},
+		"portal.authreports.heading":      {"Báo cáo DMARC và TLS nhận được", "DMARC and TLS reports received"},
+		"portal.authreports.intro":        {"Các hệ thống thư khác (Google, Microsoft, các tỉnh…) gửi về postmaster báo cáo hằng ngày: thư mang tên miền của ta đến từ đâu và có qua kiểm tra SPF/DKIM không (DMARC), phiên TLS tới máy chủ của ta có an toàn không (TLS-RPT). Số thư không đạt cao là dấu hiệu bị giả mạo hoặc cấu hình DNS sai.", "Other mail systems (Google, Microsoft, other provinces…) send postmaster daily reports: where mail bearing our domains came from and whether it passed SPF/DKIM (DMARC), and whether their TLS sessions with our MX were secure (TLS-RPT). Many failures mean forgery or a DNS mistake."},
+		"portal.authreports.kind.dmarc":   {"DMARC tổng hợp", "DMARC aggregate"},
+		"portal.authreports.kind.tls":     {"TLS (RFC 8460)", "TLS (RFC 8460)"},
+		"portal.authreports.filter":       {"Lọc", "Filter"},
+		"portal.authreports.period":       {"Kỳ báo cáo", "Period"},
+		"portal.authreports.org":          {"Đơn vị báo cáo", "Reported by"},
+		"portal.authreports.domain":       {"Tên miền", "Domain"},
+		"portal.authreports.total":        {"Tổng số", "Total"},
+		"portal.authreports.failed":       {"Không đạt", "Failed"},
+		"portal.authreports.none":         {"Chưa nhận báo cáo nào. Báo cáo về tới postmaster theo bản ghi DMARC và TLS-RPT in bởi govmail admin dns.", "No reports yet. They reach postmaster through the DMARC and TLS-RPT records that govmail admin dns prints."},
+		"portal.authreports.more":         {"Chỉ hiện %d báo cáo mới nhất.", "Only the newest %d are shown."},
+		"portal.authreports.back":         {"Danh sách báo cáo", "All reports"},
+		"portal.authreports.id":           {"Mã báo cáo", "Report ID"},
+		"portal.authreports.lines":        {"Chi tiết theo nguồn", "By source"},
+		"portal.authreports.count":        {"Số lượng", "Count"},
+		"portal.authreports.ok":           {"Đạt", "Pass"},
+		"portal.authreports.fail":         {"Không đạt", "Fail"},
+		"portal.authreports.source.dmarc": {"Địa chỉ IP gửi", "Sending IP"},
+		"portal.authreports.source.tls":   {"Chính sách / máy chủ MX", "Policy / MX"},
+		"portal.authreports.lead.dmarc":   {"Mỗi dòng là các thư gửi từ một địa chỉ IP với cùng kết quả; dòng không đạt ở trên cùng. Địa chỉ IP lạ không đạt DKIM và SPF là thư giả mạo tên miền.", "Each line is the mail from one IP with one outcome; failures first. An unknown IP failing DKIM and SPF is forging our domain."},
+		"portal.authreports.lead.tls":     {"Mỗi dòng là số phiên TLS tới máy chủ của ta, theo kết quả; lỗi ở trên cùng (chứng thư hết hạn, sai tên, không có STARTTLS…).", "Each line counts TLS sessions with our MX by outcome; failures first (expired or mismatched certificate, no STARTTLS…)."},
 
 		"portal.dashboard.handle_held": {"Giải phóng, xóa thư bị giữ", "Release or delete held mail"},
 

@@ -30,6 +30,9 @@ command -v rspamd >/dev/null 2>&1 || need+=(rspamd)
 # temporary directory on a loopback port (internal/testutil/postgres.go) and
 # never use the package's system cluster.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+# DANE (RFC 7672) needs a DNSSEC-validating resolver: the tests run a private
+# unbound (scripts/services/unbound.sh) in front of their signed test zones.
+[ -x /usr/sbin/unbound ] || need+=(unbound)
 # Bayes learning (moving mail into or out of Junk) keeps its statistics in Redis.
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # Webmail browser tests (internal/web) drive Debian's headless Chromium.

@@ -25,6 +25,9 @@ type DNS struct {
 	count map[string]int // "name TYPE" → queries seen
 	udp   *dns.Server
 	tcp   *dns.Server
+	// zones are signed online (Sign); corrupt names get broken signatures.
+	zones   []*signedZone
+	corrupt map[string]bool
 }
 
 // StartDNS starts a DNS server with the given zone-file lines (absolute names,
@@ -160,10 +163,16 @@ func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 		}
 		name = cname
 	}
-	d.mu.Unlock()
 	if !exists {
 		m.Rcode = dns.RcodeNameError
 	}
+	if opt := req.IsEdns0(); opt != nil {
+		m.SetEdns0(4096, opt.Do())
+		if z := d.zoneOf(dns.CanonicalName(q.Name)); z != nil && opt.Do() {
+			d.signAnswer(m, q, z)
+		}
+	}
+	d.mu.Unlock()
 	w.WriteMsg(m)
 }
 

@@ -220,20 +220,27 @@ func requireBinary(t testing.TB, name string) {
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed; under CI scripts/test.sh must install it (clamav-daemon clamdscan clamav-testfiles rspamd)", name)
+		t.Fatalf("%s is not installed; under CI scripts/test.sh must install it (clamav-daemon clamdscan clamav-testfiles rspamd unbound)", name)
 	}
-	t.Skipf("%s is not installed: run scripts/test.sh (as root it installs clamav-daemon clamdscan clamav-testfiles rspamd)", name)
+	t.Skipf("%s is not installed: run scripts/test.sh (as root it installs clamav-daemon clamdscan clamav-testfiles rspamd unbound)", name)
 }
 
 // startDaemon runs "scripts/services/NAME.sh run DIR ARGS…", reads the KEY=VALUE
 // lines it prints before it becomes the daemon, and returns the process.
 func startDaemon(t testing.TB, name, dir string, env []string, ports ...int) (*daemon, map[string]string) {
 	t.Helper()
-	script := filepath.Join(repoRoot(t), "scripts", "services", name+".sh")
-	args := []string{script, "run", dir}
+	var args []string
 	for _, p := range ports {
 		args = append(args, fmt.Sprint(p))
 	}
+	return startDaemonArgs(t, name, dir, env, args...)
+}
+
+// startDaemonArgs is startDaemon with the script's arguments after DIR as given.
+func startDaemonArgs(t testing.TB, name, dir string, env []string, extra ...string) (*daemon, map[string]string) {
+	t.Helper()
+	script := filepath.Join(repoRoot(t), "scripts", "services", name+".sh")
+	args := append([]string{script, "run", dir}, extra...)
 	cmd := exec.Command("bash", args...)
 	cmd.Env = append(os.Environ(), env...)
 	// PATH may lack the sbin directories (clamd is in /usr/sbin).

@@ -1,4 +1,4 @@
-# Shared by clamd.sh and rspamd.sh (sourced, not run). The caller sets SERVICE,
+# Shared by clamd.sh, rspamd.sh and unbound.sh (sourced, not run). The caller sets SERVICE,
 # the name its messages start with.
 
 # The Debian packages both test daemons need; one install brings them all, so
@@ -7,22 +7,23 @@ SERVICE_PACKAGES="clamav-daemon clamdscan clamav-testfiles rspamd"
 
 die() { echo "$SERVICE: $*" >&2; exit 1; }
 
-# install_missing CMD installs the Debian packages when CMD is not there. Tests
-# of several packages start in parallel, so the install is serialised with flock
-# (one lock file for both scripts) and re-checked under the lock.
+# install_missing CMD [PACKAGES] installs the Debian packages (default
+# SERVICE_PACKAGES) when CMD is not there. Tests of several packages start in
+# parallel, so the install is serialised with flock (one lock file for every
+# script) and re-checked under the lock.
 install_missing() {
-  local cmd=$1
+  local cmd=$1 packages=${2:-$SERVICE_PACKAGES}
   command -v "$cmd" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$cmd is not installed; run scripts/test.sh as root, or apt-get install $SERVICE_PACKAGES"
+  [ "$(id -u)" = 0 ] || die "$cmd is not installed; run scripts/test.sh as root, or apt-get install $packages"
   command -v apt-get >/dev/null 2>&1 || die "$cmd is not installed and there is no apt-get"
   exec 9>/var/lock/govmail-apt.lock
   flock 9
   if ! command -v "$cmd" >/dev/null 2>&1; then
-    echo "$SERVICE: installing $SERVICE_PACKAGES" >&2
+    echo "$SERVICE: installing $packages" >&2
     apt-get update -qq >&2
     # shellcheck disable=SC2086 # a word list on purpose
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      --no-install-recommends $SERVICE_PACKAGES >&2
+      --no-install-recommends $packages >&2
   fi
   flock -u 9
   exec 9>&-

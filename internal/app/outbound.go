@@ -6,6 +6,8 @@ import (
 	"net"
 	"path/filepath"
 
+	"github.com/miekg/dns"
+
 	"govmail/internal/dkim"
 	"govmail/internal/mailauth"
 	"govmail/internal/queue"
@@ -25,6 +27,21 @@ func (a *App) resolver() *net.Resolver {
 		var d net.Dialer
 		return d.DialContext(ctx, network, server)
 	}}
+}
+
+// daneServer is the resolver DANE asks: the configured one, else the first
+// of /etc/resolv.conf. With a resolver that does not validate, no answer has
+// the AD bit and DANE never applies.
+func (a *App) daneServer() string {
+	if a.Cfg.DNS != "" {
+		return a.Cfg.DNS
+	}
+	cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+	if err != nil || len(cc.Servers) == 0 {
+		a.Log.Warn("DANE off: no resolver in /etc/resolv.conf", "err", err)
+		return ""
+	}
+	return net.JoinHostPort(cc.Servers[0], cc.Port)
 }
 
 // newOutbound builds the queue, the DKIM keyring, the inbound checker and the
@@ -64,6 +81,11 @@ func (a *App) newOutbound() error {
 	}
 	if a.sendingAuthReports() {
 		opts.OnTLS = a.onTLSOutcome
+	}
+	if o.DANE {
+		if server := a.daneServer(); server != "" {
+			opts.DANE = &queue.DNSClient{Server: server}
+		}
 	}
 	if o.MTASTS {
 		opts.STS = &queue.STSCache{Resolver: res, Clock: a.Clock}

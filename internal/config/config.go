@@ -111,20 +111,24 @@ type Security struct {
 
 // Outbound configures the queue of mail to other domains.
 type Outbound struct {
-	Enabled        bool     `toml:"enabled"`
-	Workers        int      `toml:"workers"`
-	PerDomain      int      `toml:"per_domain"`
-	Lifetime       Duration `toml:"lifetime"`     // retried for 5 days, then bounced
-	DelayNotice    Duration `toml:"delay_notice"` // the sender is told after 4 hours
-	BackoffMin     Duration `toml:"backoff_min"`
-	BackoffMax     Duration `toml:"backoff_max"`
-	Port           int      `toml:"port"` // remote SMTP port (25)
-	MTASTS         bool     `toml:"mta_sts"`
-	Smarthost      string   `toml:"smarthost"` // host:port of the province's gateway, if any
-	SmarthostUser  string   `toml:"smarthost_user"`
-	SmarthostPass  string   `toml:"smarthost_password"`
-	SmarthostTLS   bool     `toml:"smarthost_implicit_tls"`
-	DKIMSelectorOn bool     `toml:"dkim"` // sign outbound mail (keys under data/dkim)
+	Enabled     bool     `toml:"enabled"`
+	Workers     int      `toml:"workers"`
+	PerDomain   int      `toml:"per_domain"`
+	Lifetime    Duration `toml:"lifetime"`     // retried for 5 days, then bounced
+	DelayNotice Duration `toml:"delay_notice"` // the sender is told after 4 hours
+	BackoffMin  Duration `toml:"backoff_min"`
+	BackoffMax  Duration `toml:"backoff_max"`
+	Port        int      `toml:"port"` // remote SMTP port (25)
+	MTASTS      bool     `toml:"mta_sts"`
+	// DANE applies TLSA records (RFC 7672) where the resolver (dns, or the
+	// system's) validates DNSSEC: it trusts that resolver's AD bit, so the
+	// resolver must be local or on a trusted network (e.g. unbound on 127.0.0.1).
+	DANE           bool   `toml:"dane"`
+	Smarthost      string `toml:"smarthost"` // host:port of the province's gateway, if any
+	SmarthostUser  string `toml:"smarthost_user"`
+	SmarthostPass  string `toml:"smarthost_password"`
+	SmarthostTLS   bool   `toml:"smarthost_implicit_tls"`
+	DKIMSelectorOn bool   `toml:"dkim"` // sign outbound mail (keys under data/dkim)
 }
 
 // Limits are the sending limits against a compromised account (R17.2, Điều 8.2b).
@@ -218,7 +222,7 @@ func Defaults(dataDir string) Config {
 			LogRetentionMonths: 6,
 		},
 		Outbound: Outbound{Enabled: true, Workers: 8, PerDomain: 2, Lifetime: Duration{120 * time.Hour}, DelayNotice: Duration{4 * time.Hour},
-			BackoffMin: Duration{5 * time.Minute}, BackoffMax: Duration{2 * time.Hour}, Port: 25, MTASTS: true, DKIMSelectorOn: true},
+			BackoffMin: Duration{5 * time.Minute}, BackoffMax: Duration{2 * time.Hour}, Port: 25, MTASTS: true, DANE: true, DKIMSelectorOn: true},
 		Limits:   Limits{MessagesPerHour: 100, RecipientsPerDay: 500},
 		Inbound:  Inbound{CheckAuth: true, DMARCEnforce: true},
 		Reports:  Reports{AuthReports: true},

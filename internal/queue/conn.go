@@ -26,6 +26,9 @@ type route struct {
 	implicit  bool // no MX: the domain's own addresses (RFC 5321 5.1)
 	smarthost *Smarthost
 	policy    *STSPolicy // nil, or a policy in enforce or testing mode
+	// mxSecure: the MX (or address) answer was DNSSEC-validated, so the
+	// hosts' TLSA records count (DANE, RFC 7672).
+	mxSecure bool
 }
 
 type mxHost struct {
@@ -100,6 +103,7 @@ func (q *Queue) route(ctx context.Context, key string) (*route, error) {
 	default:
 		return nil, &routeError{status: "4.4.3", msg: fmt.Sprintf("DNS lookup of MX for %s failed: %v", key, err)}
 	}
+	rt.mxSecure = q.mxSecure(ctx, key, rt.implicit)
 	if q.sts != nil {
 		pol, err := q.sts.Find(ctx, key)
 		if err != nil {
@@ -181,9 +185,16 @@ func (q *Queue) connect(ctx context.Context, rt *route) (*session, error) {
 			}
 		}
 		resolved = true
+		dh, err := q.daneFor(ctx, rt, h.name)
+		if err != nil {
+			// RFC 7672 2.2: a bogus or failed TLSA lookup defers this host.
+			q.reportTLS(ctx, rt, nil, h.name, nil, "", TLSDNSSECInvalid, err.Error())
+			errs = append(errs, fmt.Sprintf("%s: %v", h.name, err))
+			continue
+		}
 		sort.SliceStable(ips, func(i, j int) bool { return ips[i].To4() == nil && ips[j].To4() != nil })
 		for _, ip := range ips {
-			s, err := q.open(ctx, rt, h.name, ip)
+			s, err := q.open(ctx, rt, dh, h.name, ip)
 			if err == nil {
 				return s, nil
 			}
@@ -213,7 +224,7 @@ func (e *tlsError) Unwrap() error { return e.err }
 // smarthost or MTA-STS enforce asks for it. Opportunistic TLS that fails falls
 // back to a new plaintext connection, as a peer with a broken TLS stack would
 // otherwise never get mail (RFC 7435).
-func (q *Queue) open(ctx context.Context, rt *route, name string, ip net.IP) (*session, error) {
+func (q *Queue) open(ctx context.Context, rt *route, dh *daneHost, name string, ip net.IP) (*session, error) {
 	addr := net.JoinHostPort(ip.String(), strconv.Itoa(rt.port))
 	remote := fmt.Sprintf("%s [%s]", name, ip)
 	require, verify, implicitTLS := false, false, false
@@ -225,19 +236,24 @@ func (q *Queue) open(ctx context.Context, rt *route, name string, ip net.IP) (*s
 	if rt.policy != nil && rt.policy.Mode == STSModeEnforce {
 		require, verify = true, true
 	}
-	s, err := q.handshake(ctx, addr, name, remote, true, require, verify, implicitTLS)
+	if dh != nil {
+		// DANE: TLS is mandatory and the TLSA records, not the Web PKI,
+		// authenticate the server (and take precedence over MTA-STS, RFC 8461 2).
+		require, verify = true, false
+	}
+	s, err := q.handshake(ctx, addr, name, remote, true, require, verify, implicitTLS, dh)
 	var te *tlsError
 	switch {
 	case err != nil && errors.As(err, &te):
-		q.reportTLS(ctx, rt, name, ip, te.local, tlsResultType(te), te.Error())
+		q.reportTLS(ctx, rt, dh, name, ip, te.local, tlsResultType(te), te.Error())
 	case err == nil && s.tls:
-		q.reportTLS(ctx, rt, name, ip, s.local, "", "")
+		q.reportTLS(ctx, rt, dh, name, ip, s.local, "", "")
 	case err == nil:
-		q.reportTLS(ctx, rt, name, ip, s.local, TLSStartTLSNotSupported, "STARTTLS not offered")
+		q.reportTLS(ctx, rt, dh, name, ip, s.local, TLSStartTLSNotSupported, "STARTTLS not offered")
 	}
 	if err != nil && te != nil && !require {
 		q.log.Info("opportunistic TLS failed; retrying without", "remote", remote, "err", err)
-		s, err = q.handshake(ctx, addr, name, remote, false, false, false, false)
+		s, err = q.handshake(ctx, addr, name, remote, false, false, false, false, nil)
 	}
 	if err == nil && rt.smarthost != nil && rt.smarthost.Username != "" {
 		if !s.c.SupportsAuth(sasl.Plain) {
@@ -257,7 +273,7 @@ func (q *Queue) open(ctx context.Context, rt *route, name string, ip net.IP) (*s
 // STARTTLS on an open client, and its NewClientStartTLS would greet as
 // "localhost"; so the client is given the (encrypted) stream behind a
 // synthetic greeting and says EHLO again, as RFC 3207 requires after TLS.
-func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS, require, verify, implicitTLS bool) (*session, error) {
+func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS, require, verify, implicitTLS bool, dh *daneHost) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, q.cfg.ConnectTimeout)
 	conn, err := q.dial(dctx, "tcp", addr)
 	cancel()
@@ -278,7 +294,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 	}
 	tlsInfo := ""
 	if implicitTLS {
-		tc := tls.Client(conn, q.tlsConfig(name, verify))
+		tc := tls.Client(conn, q.tlsConfig(name, verify, dh))
 		hctx, cancel := context.WithTimeout(ctx, q.cfg.CommandTimeout)
 		err := tc.HandshakeContext(hctx)
 		cancel()
@@ -334,7 +350,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 				// (the STARTTLS command-injection attack).
 				return fail(&tlsError{err: errors.New("server sent data before the TLS handshake")})
 			}
-			tc := tls.Client(conn, q.tlsConfig(name, verify))
+			tc := tls.Client(conn, q.tlsConfig(name, verify, dh))
 			hctx, cancel := context.WithTimeout(ctx, q.cfg.CommandTimeout)
 			err := tc.HandshakeContext(hctx)
 			cancel()
@@ -367,7 +383,7 @@ func tlsName(tc *tls.Conn) string {
 	return tls.VersionName(cs.Version) + " " + tls.CipherSuiteName(cs.CipherSuite)
 }
 
-func (q *Queue) tlsConfig(name string, verify bool) *tls.Config {
+func (q *Queue) tlsConfig(name string, verify bool, dh *daneHost) *tls.Config {
 	c := &tls.Config{}
 	if q.tls != nil {
 		c = q.tls.Clone()
@@ -381,6 +397,12 @@ func (q *Queue) tlsConfig(name string, verify bool) *tls.Config {
 	// Opportunistic TLS encrypts without authenticating (RFC 7435): most MX
 	// certificates would not verify, and refusing them would mean plaintext.
 	c.InsecureSkipVerify = !verify
+	if dh != nil {
+		// The SNI is the TLSA base domain, the MX host (RFC 7672 8.1).
+		c.ServerName = strings.TrimSuffix(name, ".")
+		c.InsecureSkipVerify = true
+		c.VerifyConnection = dh.verify(name)
+	}
 	return c
 }
 

@@ -69,6 +69,9 @@ type harnessOpts struct {
 	sts    queue.PolicyFinder
 	st     *sqlite.Store
 	onTLS  func(ctx context.Context, o queue.TLSOutcome)
+	// daneZone, when set, is signed, and every lookup goes through a private
+	// validating unbound that trusts its key, which is also the DANE resolver.
+	daneZone string
 }
 
 func newHarness(t *testing.T, o harnessOpts, records ...string) *harness {
@@ -84,6 +87,17 @@ func newHarness(t *testing.T, o harnessOpts, records ...string) *harness {
 		h.st = st
 	}
 	h.dns = testutil.StartDNS(t, records...)
+	var res queue.Resolver = h.dns.Resolver()
+	var dane queue.SecureResolver
+	if o.daneZone != "" {
+		anchor := h.dns.Sign(t, o.daneZone)
+		addr := testutil.StartUnbound(t, h.dns, "test.", anchor)
+		res = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}}
+		dane = &queue.DNSClient{Server: addr}
+	}
 	cfg := queue.Config{
 		Hostname:       "mail.sonla.gov.vn",
 		Domains:        []string{"sonla.gov.vn"},
@@ -102,7 +116,7 @@ func newHarness(t *testing.T, o harnessOpts, records ...string) *harness {
 		local = o.local
 	}
 	q, err := queue.New(queue.Options{
-		Config: cfg, Store: h.st, Resolver: h.dns.Resolver(), Clock: h.clk, Local: local,
+		Config: cfg, Store: h.st, Resolver: res, Clock: h.clk, Local: local, DANE: dane,
 		Dial: h.dial, TLS: o.tls, Signer: o.signer, STS: o.sts, OnTLS: o.onTLS,
 		// GOVMAIL_TEST_LOG=1 shows the queue's log.
 		Logger: testLogger(),

@@ -188,6 +188,9 @@ type Options struct {
 	// OnTLS, when set, is told the TLS outcome of every session opened with
 	// a recipient's MX, for TLS reports (RFC 8460).
 	OnTLS func(ctx context.Context, o TLSOutcome)
+	// DANE, when set, is a validating resolver whose AD bit decides whether
+	// TLSA records apply (RFC 7672); nil: no DANE.
+	DANE SecureResolver
 }
 
 // Queue is the outbound queue and its workers.
@@ -203,6 +206,7 @@ type Queue struct {
 	tls      *tls.Config
 	sts      PolicyFinder
 	onTLS    func(ctx context.Context, o TLSOutcome)
+	dane     SecureResolver
 
 	wake chan struct{}
 	sem  chan struct{} // Workers
@@ -234,7 +238,7 @@ func New(o Options) (*Queue, error) {
 	}
 	q := &Queue{
 		cfg: o.Config, store: o.Store, resolver: o.Resolver, clock: o.Clock, log: o.Logger,
-		local: o.Local, signer: o.Signer, dial: o.Dial, tls: o.TLS, sts: o.STS, onTLS: o.OnTLS,
+		local: o.Local, signer: o.Signer, dial: o.Dial, tls: o.TLS, sts: o.STS, onTLS: o.OnTLS, dane: o.DANE,
 		wake:   make(chan struct{}, 1),
 		sem:    make(chan struct{}, o.Config.Workers),
 		perDom: map[string]chan struct{}{},

@@ -47,6 +47,8 @@ func tlsResultType(te *tlsError) string {
 	var ce x509.CertificateInvalidError
 	var ua x509.UnknownAuthorityError
 	switch {
+	case errors.Is(te.err, errTLSAMismatch):
+		return TLSTLSAInvalid
 	case errors.As(te.err, &he):
 		return TLSHostMismatch
 	case errors.As(te.err, &ce) && ce.Reason == x509.Expired:
@@ -58,7 +60,7 @@ func tlsResultType(te *tlsError) string {
 }
 
 // reportTLS hands one outcome to the TLS report counter.
-func (q *Queue) reportTLS(ctx context.Context, rt *route, mx string, ip net.IP, local, result, info string) {
+func (q *Queue) reportTLS(ctx context.Context, rt *route, dh *daneHost, mx string, ip net.IP, local, result, info string) {
 	if q.onTLS == nil || rt.smarthost != nil {
 		return
 	}
@@ -71,6 +73,12 @@ func (q *Queue) reportTLS(ctx context.Context, rt *route, mx string, ip net.IP, 
 		o.Policy = append([]string{"version: STSv1", "mode: " + p.Mode}, mxLines(p.MX)...)
 		o.Policy = append(o.Policy, fmt.Sprintf("max_age: %d", int64(p.MaxAge.Seconds())))
 		o.PolicyMX = p.MX
+	}
+	if dh != nil || result == TLSDNSSECInvalid {
+		o.PolicyType, o.PolicyMX, o.Policy = "tlsa", nil, nil
+		if dh != nil {
+			o.Policy = dh.all
+		}
 	}
 	q.onTLS(ctx, o)
 }

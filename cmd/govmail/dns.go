@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
+	"govmail/internal/app"
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/dkim"
@@ -89,7 +95,36 @@ func cmdAdminDNS(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, d := range domains {
 		writeZone(stdout, cfg, kr, d, *ip4, *ip6, *ttl)
 	}
+	writeTLSA(stdout, cfg, *ttl)
 	return nil
+}
+
+// writeTLSA prints the DANE record of our MX host (RFC 7672: DANE-EE, the
+// SHA-256 of the certificate's public key), for zones signed with DNSSEC. It
+// names the key, not the certificate, so renewing the certificate with the
+// same key keeps it valid.
+func writeTLSA(w io.Writer, cfg config.Config, ttl int) {
+	certFile, _ := app.CertFiles(cfg)
+	data, err := os.ReadFile(certFile)
+	if err != nil {
+		fmt.Fprintf(w, "; DANE (RFC 7672): no certificate at %s yet; run again after the first start\n", certFile)
+		return
+	}
+	blk, _ := pem.Decode(data)
+	if blk == nil {
+		fmt.Fprintf(w, "; DANE (RFC 7672): %s holds no PEM certificate\n", certFile)
+		return
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		fmt.Fprintf(w, "; DANE (RFC 7672): %s: %v\n", certFile, err)
+		return
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	fmt.Fprintf(w, "; ---- %s ----\n", cfg.Hostname)
+	fmt.Fprintf(w, "; DANE (RFC 7672), chỉ khi vùng DNS đã ký DNSSEC / only in a DNSSEC-signed zone.\n")
+	fmt.Fprintf(w, "; Đổi khoá chứng thư: công bố bản ghi của khoá mới trước / before changing the key, publish the new key's record too.\n")
+	fmt.Fprintf(w, "_25._tcp.%s. %d IN TLSA 3 1 1 %s\n", cfg.Hostname, ttl, hex.EncodeToString(sum[:]))
 }
 
 func writeZone(w io.Writer, cfg config.Config, kr *dkim.Keyring, d, ip4, ip6 string, ttl int) {

@@ -3,17 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 
 	"govmail/internal/app"
+	"govmail/internal/tlsutil"
 )
 
 // Every line `admin dns` prints is a valid zone-file record, and together
-// they cover MX, SPF, DKIM (both algorithms), DMARC, MTA-STS, TLS-RPT and
-// autoconfiguration.
+// they cover MX, SPF, DKIM (both algorithms), DMARC, MTA-STS, TLS-RPT,
+// autoconfiguration and DANE (TLSA of our MX's key).
 func TestAdminDNS(t *testing.T) {
 	dir := t.TempDir()
 	if _, _, err := app.Init(dir); err != nil {
@@ -26,6 +33,11 @@ func TestAdminDNS(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", args, err, errb.String())
 		}
 		return out.String(), errb.String()
+	}
+	// The certificate the first start makes: its key's TLSA record is printed.
+	certFile, keyFile := filepath.Join(dir, "tls", "cert.pem"), filepath.Join(dir, "tls", "key.pem")
+	if _, err := tlsutil.EnsureSelfSigned(certFile, keyFile, "mail.sonla.gov.vn"); err != nil {
+		t.Fatal(err)
 	}
 	out, errs := run("--ip4", "203.0.113.25", "--ip6", "2001:db8::25")
 	if !strings.Contains(errs, "created DKIM key") {
@@ -46,7 +58,7 @@ func TestAdminDNS(t *testing.T) {
 			dkimTXT = append(dkimTXT, strings.Join(txt.Txt, ""))
 		}
 	}
-	for typ, n := range map[string]int{"MX": 1, "A": 1, "AAAA": 1, "TXT": 6, "CNAME": 3, "SRV": 6} {
+	for typ, n := range map[string]int{"MX": 1, "A": 1, "AAAA": 1, "TXT": 6, "CNAME": 3, "SRV": 6, "TLSA": 1} {
 		if types[typ] != n {
 			t.Errorf("%d %s records, want %d:\n%s", types[typ], typ, n, out)
 		}
@@ -60,8 +72,22 @@ func TestAdminDNS(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
+	pemBytes, _ := os.ReadFile(certFile)
+	blk, _ := pem.Decode(pemBytes)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	if want := "_25._tcp.mail.sonla.gov.vn. 3600 IN TLSA 3 1 1 " + hex.EncodeToString(sum[:]); !strings.Contains(out, want) {
+		t.Errorf("output lacks %q", want)
+	}
 	// A second run keeps the keys; rotation publishes two more.
+	os.Remove(certFile)
 	out2, errs2 := run()
+	if !strings.Contains(out2, "no certificate at") || strings.Contains(out2, "IN TLSA") {
+		t.Errorf("without a certificate, no word on DANE:\n%s", out2)
+	}
 	if strings.Contains(errs2, "created") || strings.Count(out2, "._domainkey.") != 2 {
 		t.Errorf("second run changed keys: %s", errs2)
 	}

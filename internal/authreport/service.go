@@ -215,16 +215,13 @@ func (s *Service) Run(ctx context.Context) (Sent, error) {
 				byDomain[c.Domain] = append(byDomain[c.Domain], c)
 			}
 			for _, d := range domains {
-				ok, err := s.Store.ClaimAuthReport(ctx, kind, day, d)
-				if err != nil {
-					return out, err
-				}
-				if !ok {
-					continue
-				}
-				n, err := s.send(ctx, kind, day, d, byDomain[d])
+				claim := func() (bool, error) { return s.Store.ClaimAuthReport(ctx, kind, day, d) }
+				n, err := s.send(ctx, kind, day, d, byDomain[d], claim)
 				switch {
+				case errors.Is(err, errClaimed):
 				case err != nil:
+					// Not claimed when the destinations could not be read:
+					// the next run (an hour later) tries again.
 					out.Failed++
 					s.log().Error("auth report not sent", "kind", kind, "day", day, "domain", d, "err", err)
 				case n == 0:
@@ -246,9 +243,21 @@ func (s *Service) Run(ctx context.Context) (Sent, error) {
 	return out, nil
 }
 
-// send builds and sends one domain's report of one day to every destination
-// it publishes now; it returns how many took it.
-func (s *Service) send(ctx context.Context, kind, day, domain string, counts []store.AuthEventCount) (int, error) {
+// errClaimed: the report was sent before, by this node or another.
+var errClaimed = errors.New("report already sent")
+
+// send builds one domain's report of one day, finds the destinations it
+// publishes now, claims the report (so that it goes once) and sends it to
+// each; it returns how many took it. A report is claimed only once its
+// destinations are known, so a DNS failure leaves it for the next run.
+func (s *Service) send(ctx context.Context, kind, day, domain string, counts []store.AuthEventCount, claim func() (bool, error)) (int, error) {
+	claimed := func() error {
+		ok, err := claim()
+		if err == nil && !ok {
+			err = errClaimed
+		}
+		return err
+	}
 	begin, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return 0, err
@@ -261,7 +270,10 @@ func (s *Service) send(ctx context.Context, kind, day, domain string, counts []s
 			return 0, err
 		}
 		to, err := s.dmarcDestinations(ctx, domain)
-		if err != nil || len(to) == 0 {
+		if err != nil {
+			return 0, err
+		}
+		if err := claimed(); err != nil || len(to) == 0 {
 			return 0, err
 		}
 		data, err := fb.Marshal()
@@ -281,6 +293,9 @@ func (s *Service) send(ctx context.Context, kind, day, domain string, counts []s
 	}
 	mailto, posts, err := s.tlsDestinations(ctx, domain)
 	if err != nil {
+		return 0, err
+	}
+	if err := claimed(); err != nil {
 		return 0, err
 	}
 	data, err := json.Marshal(r)

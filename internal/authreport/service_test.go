@@ -16,6 +16,7 @@ import (
 	"blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-msgauth/dmarc"
+	"github.com/miekg/dns"
 
 	"govmail/internal/authreport"
 	"govmail/internal/clock"
@@ -249,5 +250,25 @@ func TestIntake(t *testing.T) {
 	}
 	if _, err := s.Intake(ctx, []byte("From: a@b\r\n\r\nhi\r\n")); err == nil {
 		t.Fatal("a plain message was taken as a report")
+	}
+}
+
+// A destination that cannot be read now (DNS failing) leaves the report for
+// the next run instead of losing it.
+func TestReportRetriedAfterDNSFailure(t *testing.T) {
+	d := testutil.StartDNS(t, `_dmarc.hanoi.gov.vn. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@hanoi.gov.vn"`)
+	clk := clock.NewFake(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	s, out := newService(t, d, clk)
+	ctx := context.Background()
+	s.RecordDMARC(ctx, "192.0.2.10", "a@hanoi.gov.vn", result("hanoi.gov.vn", "hanoi.gov.vn", true, true, "mailto:dmarc@hanoi.gov.vn"), "none")
+	clk.Set(time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC))
+	d.Fail("_dmarc.hanoi.gov.vn.", dns.RcodeServerFailure)
+	if got, err := s.Run(ctx); err != nil || got.Failed != 1 || got.Reports != 0 {
+		t.Fatalf("run with DNS failing: %+v %v", got, err)
+	}
+	d.Fail("_dmarc.hanoi.gov.vn.", dns.RcodeSuccess)
+	clk.Set(time.Date(2026, 11, 26, 1, 30, 0, 0, time.UTC))
+	if got, err := s.Run(ctx); err != nil || got.Reports != 1 || len(*out) != 1 {
+		t.Fatalf("next run: %+v %v, %d sent", got, err, len(*out))
 	}
 }

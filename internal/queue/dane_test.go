@@ -1,13 +1,11 @@
 package queue_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"strings"
-	"sync"
 	"testing"
 
 	"govmail/internal/queue"
@@ -59,16 +57,10 @@ func TestDANE(t *testing.T) {
 		records = append(records, d.dom+". 60 IN MX 10 mx."+d.dom+".", "mx."+d.dom+". 60 IN A "+ip,
 			"_25._tcp.mx."+d.dom+". 60 IN TLSA "+d.tlsa)
 	}
-	var mu sync.Mutex
-	outcomes := map[string][]queue.TLSOutcome{}
-	onTLS := func(_ context.Context, o queue.TLSOutcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		outcomes[o.Domain] = append(outcomes[o.Domain], o)
-	}
+	var tr tlsRecorder
 	// The harness's client trusts the CA: without DANE, every peer would pass
 	// Web PKI checks only where its name matches.
-	h := newHarness(t, harnessOpts{tls: ca.client(), onTLS: onTLS, daneZone: "dane.test."}, records...)
+	h := newHarness(t, harnessOpts{tls: ca.client(), onTLS: tr.record, daneZone: "dane.test."}, records...)
 	h.dns.Corrupt("_25._tcp.mx.bogus.dane.test.")
 	for i, p := range []*peer{ee, bad, plain, ta, bogus, insecure} {
 		h.route("127.0.0."+string(rune('1'+i)), p.Addr)
@@ -97,19 +89,17 @@ func TestDANE(t *testing.T) {
 		t.Errorf("DANE-EE peer got %+v", m)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
 	for dom, want := range map[string]string{"ee.dane.test": "", "ta.dane.test": "", "bad.dane.test": queue.TLSTLSAInvalid,
 		"plain.dane.test": queue.TLSStartTLSNotSupported, "bogus.dane.test": queue.TLSDNSSECInvalid} {
-		got := outcomes[dom]
+		got := tr.of(dom)
 		if len(got) != 1 || got[0].Result != want || got[0].PolicyType != "tlsa" {
 			t.Errorf("%s: outcomes %+v, want one %q under a tlsa policy", dom, got, want)
 		}
 	}
-	if o := outcomes["ee.dane.test"]; len(o) == 1 && (len(o[0].Policy) != 1 || !strings.HasPrefix(o[0].Policy[0], "3 1 1 ")) {
+	if o := tr.of("ee.dane.test"); len(o) == 1 && (len(o[0].Policy) != 1 || !strings.HasPrefix(o[0].Policy[0], "3 1 1 ")) {
 		t.Errorf("the tlsa policy does not carry the record: %+v", o[0].Policy)
 	}
-	if o := outcomes["insecure.test"]; len(o) != 1 || o[0].PolicyType != "no-policy-found" || o[0].Result != "" {
+	if o := tr.of("insecure.test"); len(o) != 1 || o[0].PolicyType != "no-policy-found" || o[0].Result != "" {
 		t.Errorf("insecure.test: %+v, want an opportunistic TLS success", o)
 	}
 }

@@ -353,3 +353,25 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 func (s *peerSession) Logout() error { return nil }
+
+// tlsRecorder collects the TLS outcomes the queue reports, by domain.
+type tlsRecorder struct {
+	mu  sync.Mutex
+	got map[string][]queue.TLSOutcome
+}
+
+func (r *tlsRecorder) record(_ context.Context, o queue.TLSOutcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.got == nil {
+		r.got = map[string][]queue.TLSOutcome{}
+	}
+	r.got[o.Domain] = append(r.got[o.Domain], o)
+}
+
+// of returns the outcomes for domain.
+func (r *tlsRecorder) of(domain string) []queue.TLSOutcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]queue.TLSOutcome(nil), r.got[domain]...)
+}

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -68,14 +67,8 @@ func TestMTASTS(t *testing.T) {
 			"mx."+d.dom+".test. 300 IN A "+d.ip,
 			`_mta-sts.`+d.dom+`.test. 300 IN TXT "v=STSv1; id=20260302"`)
 	}
-	var mu sync.Mutex
-	outcomes := map[string][]queue.TLSOutcome{}
-	onTLS := func(_ context.Context, o queue.TLSOutcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		outcomes[o.Domain] = append(outcomes[o.Domain], o)
-	}
-	h := newHarness(t, harnessOpts{tls: ca.client(), sts: sts, onTLS: onTLS}, records...)
+	var tr tlsRecorder
+	h := newHarness(t, harnessOpts{tls: ca.client(), sts: sts, onTLS: tr.record}, records...)
 	sts.Resolver, sts.Clock = h.dns.Resolver(), h.clk
 	h.route("127.0.0.1", good.Addr)
 	h.route("127.0.0.2", plain.Addr)
@@ -101,21 +94,19 @@ func TestMTASTS(t *testing.T) {
 		t.Errorf("plaintext fallback under enforce: plain got %d, wrong got %d", len(plain.messages()), len(wrong.messages()))
 	}
 	// Each session's TLS outcome, in RFC 8460's terms, for the TLS reports.
-	mu.Lock()
 	for dom, want := range map[string]string{"sts.test": "", "plain.test": queue.TLSStartTLSNotSupported,
 		"wrong.test": queue.TLSHostMismatch, "testing.test": queue.TLSStartTLSNotSupported} {
-		got := outcomes[dom]
+		got := tr.of(dom)
 		if len(got) != 1 || got[0].Result != want || got[0].PolicyType != "sts" || got[0].ReceivingIP == "" {
 			t.Errorf("%s: TLS outcomes %+v, want one %q under its sts policy", dom, got, want)
 		}
 	}
-	if o := outcomes["sts.test"]; len(o) == 1 && (!slices.Contains(o[0].Policy, "mode: enforce") || o[0].PolicyMX[0] != "mx.sts.test" || o[0].SendingIP != "127.0.0.1") {
+	if o := tr.of("sts.test"); len(o) == 1 && (!slices.Contains(o[0].Policy, "mode: enforce") || o[0].PolicyMX[0] != "mx.sts.test" || o[0].SendingIP != "127.0.0.1") {
 		t.Errorf("sts.test outcome does not carry its policy: %+v", o[0])
 	}
-	if len(outcomes["other.test"]) != 0 {
-		t.Errorf("a domain no session was opened with has TLS outcomes: %+v", outcomes["other.test"])
+	if len(tr.of("other.test")) != 0 {
+		t.Errorf("a domain no session was opened with has TLS outcomes: %+v", tr.of("other.test"))
 	}
-	mu.Unlock()
 	// The policies are cached for max_age: a second round fetches nothing.
 	n := fetches.Load()
 	h.submit(t, sender, []string{"b@sts.test"}, "again")

@@ -99,7 +99,7 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	if _, err := src.ClaimReport(ctx, "monthly:2026-02", t0); err != nil {
 		t.Fatal(err)
 	}
-	must(t, src.CountAuthEvent(ctx, store.ReportDMARC, "2026-02-01", "hanoi.gov.vn", `{"r":1}`))
+	must(t, src.AddAuthEvents(ctx, []store.AuthEvent{{Kind: store.ReportDMARC, Day: "2026-02-01", Domain: "hanoi.gov.vn", Key: `{"r":1}`, Count: 1}}))
 	must(t, src.SaveReceivedReport(ctx, &store.ReceivedReport{Kind: store.ReportTLS, Org: "google.com", ReportID: "r1", Domain: "sonla.gov.vn",
 		Begin: t0, End: t0.Add(time.Hour), ReceivedAt: t0, Total: 3, Failed: 1, Body: `{"x":"Sơn La"}`}))
 	imf := &store.ImportFolder{AccountID: hoa.ID, Source: "imap:old:993", Folder: "Đã gửi", MailboxID: folder.ID, UIDValidity: 42}

@@ -140,6 +140,7 @@ type App struct {
 
 	queue     *queue.Queue
 	queueStop func(wait context.Context)
+	flushStop context.CancelFunc // ends the periodic write of report counts
 	mailAuth  *mailauth.Checker
 	limits    *sendlimit.Limiter
 }
@@ -369,6 +370,11 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	a.runQueue(ctx)
+	if a.sendingAuthReports() {
+		fctx, stop := context.WithCancel(ctx)
+		a.flushStop = stop
+		go a.flushAuthReports(fctx)
+	}
 	if a.Cfg.DailyJobsAt != "" && !a.NoJobs {
 		go a.runDailyJobs(ctx)
 		if a.sendingAuthReports() {
@@ -405,6 +411,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	if a.queueStop != nil {
 		a.queueStop(ctx)
+	}
+	if a.flushStop != nil {
+		a.flushStop()
+	}
+	if err := a.AuthReports.Flush(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	a.mu.Lock()
 	for _, ln := range a.listeners {

@@ -81,6 +81,23 @@ func (a *App) isReportAddress(addr string) bool {
 	return false
 }
 
+// flushAuthReports writes the counted outcomes to the store every 10 s until
+// ctx ends; Shutdown writes what is left.
+func (a *App) flushAuthReports(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.AuthReports.Flush(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("authentication report counts not written yet", "err", err)
+			}
+		}
+	}
+}
+
 // runAuthReports sends the reports of finished UTC days: checked hourly, so
 // they leave within the hour after midnight UTC whatever the daily jobs' time.
 func (a *App) runAuthReports(ctx context.Context) {

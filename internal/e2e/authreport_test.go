@@ -13,7 +13,6 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"govmail/internal/authreport"
-	"govmail/internal/clock"
 	"govmail/internal/store"
 	"govmail/internal/testutil"
 )
@@ -86,9 +85,7 @@ func TestAuthReportsWithPostfix(t *testing.T) {
 
 	// The next UTC day's run (a clock two days on, so that a test running
 	// across midnight still finds every count) sends both reports.
-	svc := *s.App.AuthReports
-	svc.Clock = clock.NewFake(time.Now().Add(48 * time.Hour))
-	sent, err := svc.Run(ctx)
+	sent, err := s.App.AuthReports.RunAt(ctx, time.Now().Add(48*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +199,24 @@ func dmarcReportMail(t *testing.T) []byte {
 		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nDMARC report.\r\n" +
 		"--x\r\nContent-Type: application/gzip\r\nContent-Disposition: attachment; filename=\"example.test!sonla.gov.vn!1795564800!1795651199.xml.gz\"\r\n" +
 		"Content-Transfer-Encoding: base64\r\n\r\n" + strings.Join(lines, "\r\n") + "\r\n--x--\r\n")
+}
+
+// Counts waiting in memory are written at shutdown: a restart loses none.
+func TestAuthReportCountsSurviveShutdown(t *testing.T) {
+	dir := t.TempDir()
+	s := testutil.Start(t, testutil.Options{Dir: dir})
+	tls := authreport.TLSEvent{Domain: "hanoi.gov.vn", Policy: authreport.TLSPolicy{Type: authreport.PolicyNotFound}, MXHost: "mx.hanoi.gov.vn"}
+	for i := 0; i < 3; i++ {
+		s.App.AuthReports.RecordTLS(context.Background(), tls)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.App.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testutil.Start(t, testutil.Options{Dir: dir})
+	counts, err := s2.App.Store.AuthEventCounts(context.Background(), store.ReportTLS, authreport.Day(time.Now()))
+	if err != nil || len(counts) != 1 || counts[0].Count != 3 || counts[0].Domain != "hanoi.gov.vn" {
+		t.Fatalf("counts after restart: %+v %v", counts, err)
+	}
 }

@@ -11,6 +11,12 @@ const (
 	ReportTLS   = "tls"   // SMTP TLS reporting (RFC 8460)
 )
 
+// AuthEvent is a number of identical outcomes to add to a day's count.
+type AuthEvent struct {
+	Kind, Day, Domain, Key string
+	Count                  int64
+}
+
 // AuthEventCount is one counted row of a day's report: how many times the
 // same outcome (Key, a JSON document owned by internal/authreport) was seen
 // for Domain on that UTC day.
@@ -38,8 +44,9 @@ type ReceivedReport struct {
 // reports others sent us. Days are UTC dates "2006-01-02", as both RFCs count
 // in UTC days.
 type AuthReportStore interface {
-	// CountAuthEvent adds one to the count of (kind, day, domain, key).
-	CountAuthEvent(ctx context.Context, kind, day, domain, key string) error
+	// AddAuthEvents adds each event's Count to the count of its (Kind, Day,
+	// Domain, Key), in one transaction; nodes add into the same rows.
+	AddAuthEvents(ctx context.Context, events []AuthEvent) error
 	// AuthEventCounts lists the counts of a day, ordered by domain and key.
 	AuthEventCounts(ctx context.Context, kind, day string) ([]AuthEventCount, error)
 	// AuthEventDays lists the days before before that have counts, oldest first.

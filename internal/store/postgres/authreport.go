@@ -12,13 +12,19 @@ import (
 
 var _ store.AuthReportStore = (*Store)(nil)
 
-// CountAuthEvent adds one to a report count; nodes count into the same row.
-func (s *Store) CountAuthEvent(ctx context.Context, kind, day, domain, key string) error {
+// AddAuthEvents adds to report counts; nodes add into the same rows.
+func (s *Store) AddAuthEvents(ctx context.Context, events []store.AuthEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO auth_event_counts (kind, day, domain, key, count) VALUES ($1,$2,$3,$4,1)
-			ON CONFLICT (kind, day, domain, key) DO UPDATE SET count = auth_event_counts.count + 1`, kind, day, domain, key)
-		if err != nil {
-			return fmt.Errorf("count auth event: %w", err)
+		for _, e := range events {
+			_, err := tx.Exec(ctx, `INSERT INTO auth_event_counts (kind, day, domain, key, count) VALUES ($1,$2,$3,$4,$5)
+				ON CONFLICT (kind, day, domain, key) DO UPDATE SET count = auth_event_counts.count + excluded.count`,
+				e.Kind, e.Day, clean(e.Domain), clean(e.Key), e.Count)
+			if err != nil {
+				return fmt.Errorf("add auth events: %w", err)
+			}
 		}
 		return nil
 	})

@@ -11,13 +11,18 @@ import (
 
 var _ store.AuthReportStore = (*Store)(nil)
 
-// CountAuthEvent adds one to a report count.
-func (s *Store) CountAuthEvent(ctx context.Context, kind, day, domain, key string) error {
+// AddAuthEvents adds to report counts.
+func (s *Store) AddAuthEvents(ctx context.Context, events []store.AuthEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		_, err := tx.Exec(`INSERT INTO auth_event_counts (kind, day, domain, key, count) VALUES (?,?,?,?,1)
-			ON CONFLICT (kind, day, domain, key) DO UPDATE SET count = count + 1`, kind, day, domain, key)
-		if err != nil {
-			return fmt.Errorf("count auth event: %w", err)
+		for _, e := range events {
+			_, err := tx.Exec(`INSERT INTO auth_event_counts (kind, day, domain, key, count) VALUES (?,?,?,?,?)
+				ON CONFLICT (kind, day, domain, key) DO UPDATE SET count = count + excluded.count`, e.Kind, e.Day, e.Domain, e.Key, e.Count)
+			if err != nil {
+				return fmt.Errorf("add auth events: %w", err)
+			}
 		}
 		return nil
 	})

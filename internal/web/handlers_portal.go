@@ -68,6 +68,10 @@ type dashView struct {
 	Mail                         []mailRow
 	NoContact                    int
 	Urgent                       []requestRow
+	// What other systems reported of our mail over the last 7 days (issue 5).
+	DMARCTotal, DMARCFailed int64
+	TLSTotal, TLSFailed     int64
+	AuthReports             int
 }
 
 // heldScanMax bounds the rows the held-mail count reads.
@@ -162,6 +166,26 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request, pc *por
 		for _, dir := range []string{"in", "out", "internal"} {
 			byDir[dir].Size = humanSize(pc.lang, bytes[dir])
 			d.Mail = append(d.Mail, *byDir[dir])
+		}
+	}
+	// DMARC and TLS reports received for periods ending in the last 7 days.
+	ars, err := s.d.Store.ReceivedReports(ctx, "", authReportsMax)
+	if err != nil {
+		s.serverError(w, r, pc.lang, err)
+		return
+	}
+	weekAgo := s.d.Clock.Now().AddDate(0, 0, -7)
+	for _, ar := range ars {
+		if ar.End.Before(weekAgo) {
+			break // newest period first
+		}
+		d.AuthReports++
+		if ar.Kind == store.ReportDMARC {
+			d.DMARCTotal += ar.Total
+			d.DMARCFailed += ar.Failed
+		} else {
+			d.TLSTotal += ar.Total
+			d.TLSFailed += ar.Failed
 		}
 	}
 	for _, id := range pc.v.ReadableUnits() {

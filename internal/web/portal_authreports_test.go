@@ -16,7 +16,8 @@ import (
 func TestPortalAuthReports(t *testing.T) {
 	pe := newPortalEnv(t)
 	ctx := context.Background()
-	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	// Two days before the test clock: within the dashboard's week.
+	day := testStart.UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
 	dmarcBody := `{"report_metadata":{},"policy_published":{"domain":"sonla.gov.vn","p":"quarantine"},"records":[` +
 		`{"row":{"source_ip":"203.0.113.25","count":41,"policy_evaluated":{"disposition":"none","dkim":"pass","spf":"pass"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"sonla.gov.vn","result":"pass"}]}},` +
 		`{"row":{"source_ip":"198.51.100.9","count":3,"policy_evaluated":{"disposition":"quarantine","dkim":"fail","spf":"fail"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"gia-mao.example","result":"fail"}]}}]}`
@@ -27,12 +28,20 @@ func TestPortalAuthReports(t *testing.T) {
 			ReceivedAt: day.Add(30 * time.Hour), Total: 44, Failed: 3, Body: dmarcBody},
 		{Kind: store.ReportTLS, Org: "Company-X", ReportID: "t1", Domain: "sonla.gov.vn", Begin: day, End: day.Add(24*time.Hour - time.Second),
 			ReceivedAt: day.Add(31 * time.Hour), Total: 10, Failed: 1, Body: tlsBody},
+		// A month old: listed, but not in the dashboard's week.
+		{Kind: store.ReportDMARC, Org: "old.example", ReportID: "o1", Domain: "sonla.gov.vn", Begin: day.AddDate(0, 0, -30), End: day.AddDate(0, 0, -29),
+			ReceivedAt: day.AddDate(0, 0, -28), Total: 1000, Failed: 900, Body: dmarcBody},
 	} {
 		if err := pe.st.SaveReceivedReport(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	op := pe.signedIn(pe.op)
+	// The dashboard sums the week's reports (the test clock is in the week).
+	if r := op.get("/portal"); !strings.Contains(r.body, `id="n-dmarc-failed">3 / 44<`) || !strings.Contains(r.body, `id="n-tls-failed">1 / 10<`) ||
+		!strings.Contains(r.body, "Theo 2 báo cáo") {
+		t.Errorf("dashboard does not sum the reports:\n%s", r.body)
+	}
 	r := op.get("/portal/authreports")
 	if r.status != http.StatusOK || !strings.Contains(r.body, "google.com") || !strings.Contains(r.body, "Company-X") ||
 		!strings.Contains(r.body, "Báo cáo DMARC và TLS nhận được") || !strings.Contains(r.body, `href="/portal/authreports/1"`) {

@@ -12,6 +12,11 @@ func opsMessages() map[string][2]string {
 		"portal.nav.authreports": {"Báo cáo DMARC/TLS", "DMARC/TLS reports"},
 
 		// DMARC aggregate and TLS reports received (issue 5)
+		"portal.dashboard.auth":           {"Xác thực thư (DMARC, TLS)", "Mail authentication (DMARC, TLS)"},
+		"portal.dashboard.auth_dmarc":     {"Thư không đạt DMARC", "Mail failing DMARC"},
+		"portal.dashboard.auth_tls":       {"Phiên TLS lỗi", "Failed TLS sessions"},
+		"portal.dashboard.auth_hint":      {"Theo %d báo cáo các hệ thống khác gửi trong 7 ngày qua (không đạt / tổng số).", "From %d reports other systems sent over the last 7 days (failed / total)."},
+		"portal.dashboard.see_auth":       {"Xem báo cáo DMARC/TLS", "See DMARC/TLS reports"},
 		"portal.authreports.title":        {"Báo cáo DMARC và TLS", "DMARC and TLS reports"},
 		"portal.authreports.heading":      {"Báo cáo DMARC và TLS nhận được", "DMARC and TLS reports received"},
 		"portal.authreports.intro":        {"Các hệ thống thư khác (Google, Microsoft, các tỉnh…) gửi về postmaster báo cáo hằng ngày: thư mang tên miền của ta đến từ đâu và có qua kiểm tra SPF/DKIM không (DMARC), phiên TLS tới máy chủ của ta có an toàn không (TLS-RPT). Số thư không đạt cao là dấu hiệu bị giả mạo hoặc cấu hình DNS sai.", "Other mail systems (Google, Microsoft, other provinces…) send postmaster daily reports: where mail bearing our domains came from and whether it passed SPF/DKIM (DMARC), and whether their TLS sessions with our MX were secure (TLS-RPT). Many failures mean forgery or a DNS mistake."},

@@ -209,7 +209,7 @@ func TestBrowserPortal(t *testing.T) {
 // under the frame's policy and sized to its content (R7.3); held mail released
 // after the page asks, and kept when the operator says no (R4.2); 24 November
 // added to the calendar, moving a restore deadline (C4); an open outage notice
-// (R14.1).
+// (R14.1); a received DMARC report with its failing source first (issue 5).
 func TestBrowserPortalOps(t *testing.T) {
 	path := chromiumPath(t)
 	pe := newPortalEnv(t)
@@ -221,6 +221,7 @@ func TestBrowserPortalOps(t *testing.T) {
 	if _, err := pe.out.Publish(ctx, outagePublishInput(pe)); err != nil {
 		t.Fatal(err)
 	}
+	seedAuthReports(t, pe)
 	secret := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 	if err := pe.st.SetTOTP(ctx, pe.op.ID, secret); err != nil {
 		t.Fatal(err)
@@ -325,5 +326,24 @@ func TestBrowserPortalOps(t *testing.T) {
 			t.Errorf("open notice %q", got)
 		}
 		screenshot(t, cctx, "portal-outages")
+	})
+
+	t.Run("DMARC and TLS reports", func(t *testing.T) {
+		step(t, cctx, "list and open",
+			chromedp.Click(chromedp.CSS(`.portal-nav a[href="/portal/authreports"]`)),
+			waitPath("/portal/authreports"),
+			chromedp.Click(chromedp.CSS(`a[href="/portal/authreports/1"]`)),
+			waitPath("/portal/authreports/1"),
+			chromedp.WaitVisible(chromedp.CSS("table.authreport")),
+		)
+		first := evalString(t, cctx, "document.querySelector('table.authreport tbody tr').innerText")
+		if !strings.Contains(first, "198.51.100.9") || !strings.Contains(first, "Không đạt") {
+			t.Errorf("first row %q: the failing source must come first", first)
+		}
+		// The long detail column wraps instead of widening the page.
+		if wide := evalString(t, cctx, "String(document.documentElement.scrollWidth > document.documentElement.clientWidth)"); wide != "false" {
+			t.Error("the report page scrolls sideways")
+		}
+		screenshot(t, cctx, "portal-authreports")
 	})
 }

@@ -15,27 +15,7 @@ import (
 // English; everyone else gets the 403 page.
 func TestPortalAuthReports(t *testing.T) {
 	pe := newPortalEnv(t)
-	ctx := context.Background()
-	// Two days before the test clock: within the dashboard's week.
-	day := testStart.UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
-	dmarcBody := `{"report_metadata":{},"policy_published":{"domain":"sonla.gov.vn","p":"quarantine"},"records":[` +
-		`{"row":{"source_ip":"203.0.113.25","count":41,"policy_evaluated":{"disposition":"none","dkim":"pass","spf":"pass"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"sonla.gov.vn","result":"pass"}]}},` +
-		`{"row":{"source_ip":"198.51.100.9","count":3,"policy_evaluated":{"disposition":"quarantine","dkim":"fail","spf":"fail"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"gia-mao.example","result":"fail"}]}}]}`
-	tlsBody := `{"organization-name":"Company-X","report-id":"t1","policies":[{"policy":{"policy-type":"sts","policy-domain":"sonla.gov.vn","mx-host":["mail.sonla.gov.vn"]},` +
-		`"summary":{"total-successful-session-count":9,"total-failure-session-count":1},"failure-details":[{"result-type":"certificate-expired","receiving-ip":"203.0.113.5","failed-session-count":1}]}]}`
-	for _, r := range []*store.ReceivedReport{
-		{Kind: store.ReportDMARC, Org: "google.com", ReportID: "g1", Domain: "sonla.gov.vn", Begin: day, End: day.Add(24*time.Hour - time.Second),
-			ReceivedAt: day.Add(30 * time.Hour), Total: 44, Failed: 3, Body: dmarcBody},
-		{Kind: store.ReportTLS, Org: "Company-X", ReportID: "t1", Domain: "sonla.gov.vn", Begin: day, End: day.Add(24*time.Hour - time.Second),
-			ReceivedAt: day.Add(31 * time.Hour), Total: 10, Failed: 1, Body: tlsBody},
-		// A month old: listed, but not in the dashboard's week.
-		{Kind: store.ReportDMARC, Org: "old.example", ReportID: "o1", Domain: "sonla.gov.vn", Begin: day.AddDate(0, 0, -30), End: day.AddDate(0, 0, -29),
-			ReceivedAt: day.AddDate(0, 0, -28), Total: 1000, Failed: 900, Body: dmarcBody},
-	} {
-		if err := pe.st.SaveReceivedReport(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedAuthReports(t, pe)
 	op := pe.signedIn(pe.op)
 	// The dashboard sums the week's reports (the test clock is in the week).
 	if r := op.get("/portal"); !strings.Contains(r.body, `id="n-dmarc-failed">3 / 44<`) || !strings.Contains(r.body, `id="n-tls-failed">1 / 10<`) ||
@@ -77,6 +57,34 @@ func TestPortalAuthReports(t *testing.T) {
 			if r := b.get(p); r.status != http.StatusForbidden {
 				t.Errorf("%s: GET %s = %d", who.Address, p, r.status)
 			}
+		}
+	}
+}
+
+// seedAuthReports stores a DMARC report (google.com, a forger's IP failing)
+// and a TLS report (Company-X, an expired certificate) of two days before the
+// test clock, and a month-old DMARC report.
+func seedAuthReports(t *testing.T, pe *portalEnv) {
+	t.Helper()
+	ctx := context.Background()
+	// Two days before the test clock: within the dashboard's week.
+	day := testStart.UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)
+	dmarcBody := `{"report_metadata":{},"policy_published":{"domain":"sonla.gov.vn","p":"quarantine"},"records":[` +
+		`{"row":{"source_ip":"203.0.113.25","count":41,"policy_evaluated":{"disposition":"none","dkim":"pass","spf":"pass"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"sonla.gov.vn","result":"pass"}]}},` +
+		`{"row":{"source_ip":"198.51.100.9","count":3,"policy_evaluated":{"disposition":"quarantine","dkim":"fail","spf":"fail"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"gia-mao.example","result":"fail"}]}}]}`
+	tlsBody := `{"organization-name":"Company-X","report-id":"t1","policies":[{"policy":{"policy-type":"sts","policy-domain":"sonla.gov.vn","mx-host":["mail.sonla.gov.vn"]},` +
+		`"summary":{"total-successful-session-count":9,"total-failure-session-count":1},"failure-details":[{"result-type":"certificate-expired","receiving-ip":"203.0.113.5","failed-session-count":1}]}]}`
+	for _, r := range []*store.ReceivedReport{
+		{Kind: store.ReportDMARC, Org: "google.com", ReportID: "g1", Domain: "sonla.gov.vn", Begin: day, End: day.Add(24*time.Hour - time.Second),
+			ReceivedAt: day.Add(30 * time.Hour), Total: 44, Failed: 3, Body: dmarcBody},
+		{Kind: store.ReportTLS, Org: "Company-X", ReportID: "t1", Domain: "sonla.gov.vn", Begin: day, End: day.Add(24*time.Hour - time.Second),
+			ReceivedAt: day.Add(31 * time.Hour), Total: 10, Failed: 1, Body: tlsBody},
+		// A month old: listed, but not in the dashboard's week.
+		{Kind: store.ReportDMARC, Org: "old.example", ReportID: "o1", Domain: "sonla.gov.vn", Begin: day.AddDate(0, 0, -30), End: day.AddDate(0, 0, -29),
+			ReceivedAt: day.AddDate(0, 0, -28), Total: 1000, Failed: 900, Body: dmarcBody},
+	} {
+		if err := pe.st.SaveReceivedReport(ctx, r); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -462,6 +462,17 @@ func (ss *session) Data(r io.Reader) error {
 	var body io.Reader = bytes.NewReader(raw)
 	res, err := ss.s.deliverer.Deliver(ss.ctx, env, body)
 	if err != nil {
+		if len(ss.remote) > 0 {
+			// The remote copy is committed already: a 4xx now would make the
+			// client send the whole message again and the remote recipients
+			// would get it twice. The local recipients go to the queue
+			// instead, which delivers them through the same pipeline,
+			// retries, and bounces to the sender after its lifetime.
+			if qerr := ss.queueLocals(raw, env); qerr == nil {
+				ss.s.log.Warn("local delivery failed after the remote copy was queued; local recipients queued for retry", "from", ss.from, "err", err)
+				return nil
+			}
+		}
 		return ss.refused(err)
 	}
 	if ss.s.metrics != nil {
@@ -521,6 +532,26 @@ func (ss *session) submission(raw []byte, env *delivery.Envelope, hold string) *
 		sub.EnvID, sub.Ret = ss.opts.EnvelopeID, string(ss.opts.Return)
 	}
 	return sub
+}
+
+// queueLocals hands the local recipients of this transaction to the queue
+// under their accounts' own addresses (an alias or postmaster@ has resolved
+// to them already).
+func (ss *session) queueLocals(raw []byte, env *delivery.Envelope) error {
+	sub := ss.submission(raw, env, "")
+	sub.Recipients = nil
+	for _, r := range ss.rcpts {
+		a, err := ss.s.store.AccountByID(ss.ctx, r.AccountID)
+		if err != nil {
+			return err
+		}
+		sub.Recipients = append(sub.Recipients, queue.Recipient{Address: a.Address})
+	}
+	if _, err := ss.s.Queue.Submit(ss.ctx, sub); err != nil {
+		return err
+	}
+	ss.s.Queue.Wake()
+	return nil
 }
 
 // checkLimits applies the sending limits of R17.2: crossing one holds this

@@ -31,6 +31,9 @@ type Options struct {
 	Dir    string
 	Clock  clock.Clock
 	Config func(*config.Config)
+	// WrapStore, when set, is given the opened store and returns the one the
+	// server uses (fault injection: a wrapper embedding the concrete store).
+	WrapStore func(store.Store) store.Store
 }
 
 // Start runs a govmail on loopback until the test ends.
@@ -63,6 +66,9 @@ func Start(t testing.TB, opts Options) *Server {
 	st, err := app.OpenStore(ctx, cfg, clk, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.WrapStore != nil {
+		st = opts.WrapStore(st)
 	}
 	a, err := app.New(cfg, st, clk, log)
 	if err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,11 +20,27 @@ import (
 type flakyStore struct {
 	*sqlite.Store
 	failNext atomic.Int32
+	// refuse is an account whose next delivery fails alone (as when it was
+	// revoked between RCPT and DATA).
+	refuse atomic.Int64
 }
 
 func (f *flakyStore) Deliver(ctx context.Context, msg *store.NewMessage, targets []store.DeliveryTarget) ([]store.DeliveryOutcome, error) {
 	if f.failNext.Add(-1) >= 0 {
 		return nil, errors.New("injected: database busy")
+	}
+	if id := f.refuse.Load(); id != 0 {
+		for i, t := range targets {
+			if t.AccountID != id {
+				continue
+			}
+			f.refuse.Store(0)
+			out, err := f.Store.Deliver(ctx, msg, slices.Delete(slices.Clone(targets), i, i+1))
+			if err != nil {
+				return nil, err
+			}
+			return slices.Insert(out, i, store.DeliveryOutcome{Err: store.ErrNotFound}), nil
+		}
 	}
 	return f.Store.Deliver(ctx, msg, targets)
 }
@@ -70,5 +87,32 @@ func TestMixedRecipientsLocalFailureNoDuplicate(t *testing.T) {
 	}
 	if remote != 1 {
 		t.Fatalf("the remote recipient is queued %d times, want once", remote)
+	}
+}
+
+// A recipient whose delivery fails alone after DATA, when the others were
+// delivered, is not dropped: the queue takes it (and would bounce it to the
+// sender if it kept failing).
+func TestLocalRecipientFailingAloneIsQueued(t *testing.T) {
+	var fs *flakyStore
+	s := testutil.Start(t, testutil.Options{WrapStore: func(st store.Store) store.Store {
+		fs = &flakyStore{Store: st.(*sqlite.Store)}
+		return fs
+	}})
+	a := s.AddAccount(t, "hoant.skhcn@sonla.gov.vn", pw)
+	b := s.AddAccount(t, "binhlv.skhcn@sonla.gov.vn", pw)
+	c := s.AddAccount(t, "chauvt.skhcn@sonla.gov.vn", pw)
+	fs.refuse.Store(b.ID)
+	cl := dialSubmissionTLS(t, s)
+	if err := cl.Auth(sasl.NewPlainClient("", a.Address, pw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.SendMail(a.Address, []string{b.Address, c.Address}, strings.NewReader(
+		"From: hoant.skhcn@sonla.gov.vn\r\nTo: binhlv.skhcn@sonla.gov.vn, chauvt.skhcn@sonla.gov.vn\r\nSubject: Hai người nhận\r\n\r\nNội dung.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the failed recipient's copy through the queue", func() bool { return len(inboxBodies(t, s, b)) == 1 })
+	if n := len(inboxBodies(t, s, c)); n != 1 {
+		t.Fatalf("the delivered recipient has %d copies, want 1", n)
 	}
 }

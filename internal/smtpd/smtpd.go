@@ -468,7 +468,7 @@ func (ss *session) Data(r io.Reader) error {
 			// would get it twice. The local recipients go to the queue
 			// instead, which delivers them through the same pipeline,
 			// retries, and bounces to the sender after its lifetime.
-			if qerr := ss.queueLocals(raw, env); qerr == nil {
+			if qerr := ss.queueLocals(raw, env, ss.rcpts); qerr == nil {
 				ss.s.log.Warn("local delivery failed after the remote copy was queued; local recipients queued for retry", "from", ss.from, "err", err)
 				return nil
 			}
@@ -479,10 +479,12 @@ func (ss *session) Data(r io.Reader) error {
 		ss.s.metrics.DeliveryDur.Observe(time.Since(start).Seconds())
 	}
 	delivered := 0
+	var failed []delivery.Recipient
 	for i, o := range res.Outcomes {
 		result := "delivered"
 		if o.Err != nil {
 			result = "refused"
+			failed = append(failed, ss.rcpts[i])
 			ss.s.log.Warn("recipient not delivered", "rcpt", ss.rcpts[i].Address, "err", o.Err)
 		} else {
 			delivered++
@@ -495,6 +497,13 @@ func (ss *session) Data(r io.Reader) error {
 	if delivered == 0 && len(ss.remote) == 0 {
 		// Every recipient went away between RCPT and DATA (revoked): say so.
 		return errNoSuchUser(ss.rcpts[0].Address)
+	}
+	if len(failed) > 0 && ss.s.Queue != nil {
+		// The 250 covers the others, so these are the queue's to retry or to
+		// bounce to the sender (RFC 5321 6.1): never dropped in silence.
+		if err := ss.queueLocals(raw, env, failed); err != nil {
+			ss.s.log.Error("recipients not delivered and not queued", "from", ss.from, "rcpts", len(failed), "err", err)
+		}
 	}
 	return nil
 }
@@ -534,13 +543,14 @@ func (ss *session) submission(raw []byte, env *delivery.Envelope, hold string) *
 	return sub
 }
 
-// queueLocals hands the local recipients of this transaction to the queue
-// under their accounts' own addresses (an alias or postmaster@ has resolved
-// to them already).
-func (ss *session) queueLocals(raw []byte, env *delivery.Envelope) error {
+// queueLocals hands local recipients of this transaction to the queue under
+// their accounts' own addresses (an alias or postmaster@ has resolved to
+// them already).
+func (ss *session) queueLocals(raw []byte, env *delivery.Envelope, rcpts []delivery.Recipient) error {
 	sub := ss.submission(raw, env, "")
+	// Remote recipients are queued apart, once.
 	sub.Recipients = nil
-	for _, r := range ss.rcpts {
+	for _, r := range rcpts {
 		a, err := ss.s.store.AccountByID(ss.ctx, r.AccountID)
 		if err != nil {
 			return err

@@ -269,13 +269,24 @@ func (s *Service) RunAt(ctx context.Context, now time.Time) (Sent, error) {
 				byDomain[c.Domain] = append(byDomain[c.Domain], c)
 			}
 			for _, d := range domains {
-				claim := func() (bool, error) { return s.Store.ClaimAuthReport(ctx, kind, day, d) }
+				mine := false
+				claim := func() (bool, error) {
+					ok, err := s.Store.ClaimAuthReport(ctx, kind, day, d)
+					mine = ok
+					return ok, err
+				}
 				n, err := s.send(ctx, kind, day, d, byDomain[d], claim)
+				if err != nil && n == 0 && mine {
+					// Claimed but handed to no one: the next run tries again.
+					if uerr := s.Store.UnclaimAuthReport(ctx, kind, day, d); uerr != nil {
+						s.log().Error("auth report claim not taken back", "kind", kind, "day", day, "domain", d, "err", uerr)
+					}
+				}
 				switch {
 				case errors.Is(err, errClaimed):
 				case err != nil:
-					// Not claimed when the destinations could not be read:
-					// the next run (an hour later) tries again.
+					// Not claimed (or the claim taken back) when nothing
+					// went: the next run, an hour later, tries again.
 					out.Failed++
 					s.log().Error("auth report not sent", "kind", kind, "day", day, "domain", d, "err", err)
 				case n == 0:

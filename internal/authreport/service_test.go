@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -270,5 +271,27 @@ func TestReportRetriedAfterDNSFailure(t *testing.T) {
 	clk.Set(time.Date(2026, 11, 26, 1, 30, 0, 0, time.UTC))
 	if got, err := s.Run(ctx); err != nil || got.Reports != 1 || len(*out) != 1 {
 		t.Fatalf("next run: %+v %v, %d sent", got, err, len(*out))
+	}
+}
+
+// A report the queue does not take is sent by the next run.
+func TestReportRetriedAfterSubmitFailure(t *testing.T) {
+	d := testutil.StartDNS(t, `_dmarc.hanoi.gov.vn. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@hanoi.gov.vn"`)
+	clk := clock.NewFake(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	s, out := newService(t, d, clk)
+	ctx := context.Background()
+	s.RecordDMARC(ctx, "192.0.2.10", "a@hanoi.gov.vn", result("hanoi.gov.vn", "hanoi.gov.vn", true, true, "mailto:dmarc@hanoi.gov.vn"), "none")
+	clk.Set(time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC))
+	submit := s.Submit
+	s.Submit = func(context.Context, string, []string, []byte) error { return errors.New("queue full") }
+	if got, _ := s.Run(ctx); got.Failed != 1 || got.Reports != 0 {
+		t.Fatalf("run with the queue failing: %+v", got)
+	}
+	s.Submit = submit
+	if got, err := s.Run(ctx); err != nil || got.Reports != 1 || len(*out) != 1 {
+		t.Fatalf("next run: %+v %v, %d sent", got, err, len(*out))
+	}
+	if got, _ := s.Run(ctx); got.Reports != 0 {
+		t.Fatalf("a third run sent it again: %+v", got)
 	}
 }

@@ -54,6 +54,9 @@ type AuthReportStore interface {
 	// ClaimAuthReport records that the report of (kind, day, domain) is being
 	// sent; false when it was claimed before (by this node or another).
 	ClaimAuthReport(ctx context.Context, kind, day, domain string) (bool, error)
+	// UnclaimAuthReport takes a claim back when the report could not be
+	// handed on at all, so that the next run sends it.
+	UnclaimAuthReport(ctx context.Context, kind, day, domain string) error
 	// PurgeAuthEvents deletes counts and claims of days before before.
 	PurgeAuthEvents(ctx context.Context, before string) (int64, error)
 	// SaveReceivedReport stores a parsed report and fills ID; ErrExists when

@@ -80,6 +80,14 @@ func (s *Store) ClaimAuthReport(ctx context.Context, kind, day, domain string) (
 	return claimed, err
 }
 
+// UnclaimAuthReport takes a claim back.
+func (s *Store) UnclaimAuthReport(ctx context.Context, kind, day, domain string) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM auth_reports_sent WHERE kind = $1 AND day = $2 AND domain = $3`, kind, day, domain)
+		return err
+	})
+}
+
 // PurgeAuthEvents deletes counts and claims older than before.
 func (s *Store) PurgeAuthEvents(ctx context.Context, before string) (int64, error) {
 	var n int64

@@ -79,6 +79,14 @@ func (s *Store) ClaimAuthReport(ctx context.Context, kind, day, domain string) (
 	return claimed, err
 }
 
+// UnclaimAuthReport takes a claim back.
+func (s *Store) UnclaimAuthReport(ctx context.Context, kind, day, domain string) error {
+	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
+		_, err := tx.Exec(`DELETE FROM auth_reports_sent WHERE kind = ? AND day = ? AND domain = ?`, kind, day, domain)
+		return err
+	})
+}
+
 // PurgeAuthEvents deletes counts and claims older than before.
 func (s *Store) PurgeAuthEvents(ctx context.Context, before string) (int64, error) {
 	var n int64

@@ -57,6 +57,11 @@ func testAuthReports(t *testing.T, s store.Store) {
 	if ok, _ := s.ClaimAuthReport(ctx, store.ReportTLS, "2026-11-26", "example.org"); !ok {
 		t.Fatal("a TLS report is claimed apart from the DMARC one")
 	}
+	// A claim taken back can be claimed again (a report that could not go).
+	must(t, s.UnclaimAuthReport(ctx, store.ReportTLS, "2026-11-26", "example.org"))
+	if ok, _ := s.ClaimAuthReport(ctx, store.ReportTLS, "2026-11-26", "example.org"); !ok {
+		t.Fatal("an unclaimed report cannot be claimed again")
+	}
 	n, err := s.PurgeAuthEvents(ctx, "2026-11-21")
 	must(t, err)
 	if n != 1 {

@@ -8,9 +8,10 @@
 //     UTC day, built from the TLS outcomes of the mail we sent.
 //
 // No maintained Go library covers either format, so the types here are our
-// own, kept to what the RFCs define; the parsers are fuzzed. Counting happens
-// in the store (store.AuthReportStore), so that a restart or a second node
-// loses nothing; the daily job here turns counts into mail.
+// own, kept to what the RFCs define; the parsers are fuzzed. Outcomes are
+// counted in memory and added to the store (store.AuthReportStore) in batches,
+// so that nodes sharing a database add into the same counts and a clean stop
+// loses none; the job here turns each finished day's counts into mail.
 package authreport
 
 import (

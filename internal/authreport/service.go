@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dmarc"
-	"golang.org/x/net/publicsuffix"
 
+	"govmail/internal/address"
 	"govmail/internal/clock"
 	"govmail/internal/mailauth"
 	"govmail/internal/store"
@@ -103,7 +103,7 @@ func (s *Service) RecordDMARC(ctx context.Context, sourceIP, envelopeFrom string
 		Policy: published(r.PolicyDomain, r.Record),
 		Row: Row{SourceIP: sourceIP, PolicyEvaluated: PolicyEvaluated{Disposition: disposition,
 			DKIM: passFail(r.DKIMAligned), SPF: passFail(r.SPFAligned)}},
-		Identifiers: Identifiers{HeaderFrom: r.FromDomain, EnvelopeFrom: domainPart(envelopeFrom)},
+		Identifiers: Identifiers{HeaderFrom: r.FromDomain, EnvelopeFrom: address.Domain(envelopeFrom)},
 	}
 	for _, d := range r.DKIM {
 		if d.Domain != "" {
@@ -137,13 +137,6 @@ func passFail(ok bool) string {
 	return "fail"
 }
 
-func domainPart(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return strings.ToLower(addr[i+1:])
-	}
-	return ""
-}
-
 // TLSEvent is the TLS outcome of one outbound session (or of a policy that
 // could not be had), for the recipient domain's TLS report.
 type TLSEvent struct {
@@ -175,7 +168,7 @@ func (s *Service) RecordTLS(ctx context.Context, e TLSEvent) {
 	if e.Result != "" {
 		info := e.Info
 		if len(info) > 200 {
-			info = info[:200]
+			info = strings.ToValidUTF8(info[:200], "")
 		}
 		k.Failure = &TLSFailure{ResultType: e.Result, SendingMTAIP: e.SendingIP, ReceivingMXHostname: e.MXHost,
 			ReceivingIP: e.ReceivingIP, AdditionalInformation: info}
@@ -520,8 +513,8 @@ func (s *Service) dmarcDestinations(ctx context.Context, domain string) ([]strin
 			s.log().Info("dmarc rua not mailto: skipped", "domain", domain, "rua", uri)
 			continue
 		}
-		rd := domainPart(addr)
-		if orgDomain(rd) != orgDomain(domain) && !s.externalAllowed(ctx, domain, rd) {
+		rd := address.Domain(addr)
+		if mailauth.OrgDomain(rd) != mailauth.OrgDomain(domain) && !s.externalAllowed(ctx, domain, rd) {
 			s.log().Warn("dmarc rua in another domain that did not agree to take reports (RFC 7489 7.1)", "domain", domain, "rua", addr)
 			continue
 		}
@@ -594,14 +587,6 @@ func mailtoAddress(uri string) (string, bool) {
 		return "", false
 	}
 	return addr, true
-}
-
-func orgDomain(d string) string {
-	d = strings.ToLower(strings.TrimSuffix(d, "."))
-	if org, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
-		return org
-	}
-	return d
 }
 
 func isNotFound(err error) bool {

@@ -185,7 +185,7 @@ func (c *Checker) dmarc(ctx context.Context, res Resolver, r *Result) {
 		r.DMARC = authres.ResultPermError
 		return
 	}
-	org := orgDomain(r.FromDomain)
+	org := OrgDomain(r.FromDomain)
 	lookup := &dmarc.LookupOptions{LookupTXT: func(name string) ([]string, error) { return res.LookupTXT(ctx, name) }}
 	rec, err := dmarc.LookupWithOptions(r.FromDomain, lookup)
 	policy := dmarc.Policy("")
@@ -217,7 +217,7 @@ func (c *Checker) dmarc(ctx context.Context, res Resolver, r *Result) {
 		if mode == dmarc.AlignmentStrict {
 			return d == r.FromDomain
 		}
-		return d != "" && orgDomain(d) == org
+		return d != "" && OrgDomain(d) == org
 	}
 	r.SPFAligned = r.SPF == spf.Pass && aligned(r.SPFDomain, rec.SPFAlignment)
 	for _, d := range r.DKIM {
@@ -284,9 +284,9 @@ func shortReason(s string) string {
 	return s
 }
 
-// orgDomain is the organisational domain (RFC 7489 3.2): the registrable
+// OrgDomain is the organisational domain (RFC 7489 3.2): the registrable
 // domain under the public suffix list, e.g. sonla.gov.vn for mail.sonla.gov.vn.
-func orgDomain(d string) string {
+func OrgDomain(d string) string {
 	d = strings.ToLower(strings.TrimSuffix(d, "."))
 	if o, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
 		return o

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"govmail/internal/app"
-	"govmail/internal/clock"
-	"govmail/internal/config"
 	"govmail/internal/store"
 )
 
@@ -18,18 +15,7 @@ import (
 func TestAdminAuthReports(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	path, _, err := app.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, app.NewLogger(config.Log{Level: "error"}, &bytes.Buffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t, dir)
 	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	body := `{"report_metadata":{},"policy_published":{"domain":"sonla.gov.vn","p":"quarantine"},"records":[` +
 		`{"row":{"source_ip":"203.0.113.25","count":41,"policy_evaluated":{"disposition":"none","dkim":"pass","spf":"pass"}},"identifiers":{"header_from":"sonla.gov.vn"},"auth_results":{"spf":[{"domain":"sonla.gov.vn","result":"pass"}]}},` +
@@ -48,8 +34,8 @@ func TestAdminAuthReports(t *testing.T) {
 	if err != nil || !strings.Contains(out, "google.com") || !strings.Contains(out, "2026-11-25") || !strings.Contains(out, "44") {
 		t.Fatalf("list: %v\n%s", err, out)
 	}
-	if out, _ := run("list", "--kind", "tls"); !strings.Contains(out, "no reports received") {
-		t.Fatalf("list --kind tls:\n%s", out)
+	if out, err := run("list", "--kind", "tls"); err != nil || !strings.Contains(out, "no reports received") {
+		t.Fatalf("list --kind tls: %v\n%s", err, out)
 	}
 	out, err = run("show", "1")
 	if err != nil {

@@ -3,9 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+
+	"govmail/internal/password"
+	"govmail/internal/store"
 )
+
+// testStore opens the store of data directory dir (made on first use) the way
+// every admin command does, for a test to seed or inspect.
+func testStore(t *testing.T, dir string) store.Store {
+	t.Helper()
+	_, st, err := openStore(context.Background(), &dataFlags{data: dir}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
@@ -33,9 +48,9 @@ func TestDirectoryCommandsDieu5(t *testing.T) {
 	}
 	otp := strings.TrimSpace(out[strings.Index(out, "one-time password: ")+len("one-time password: "):])
 	otp = strings.Fields(otp)[0]
-	out, _ = runCLI(t, "", "admin", "address", "suggest", "--unit", "skhcn", "--name", "Nguyễn Thu Hòa", "--birth-year", "1990", "-data", dir)
-	if strings.TrimSpace(out) != "hoant90.skhcn@sonla.gov.vn" {
-		t.Fatalf("clash suggestion: %q", out)
+	out, err = runCLI(t, "", "admin", "address", "suggest", "--unit", "skhcn", "--name", "Nguyễn Thu Hòa", "--birth-year", "1990", "-data", dir)
+	if err != nil || strings.TrimSpace(out) != "hoant90.skhcn@sonla.gov.vn" {
+		t.Fatalf("clash suggestion: %v %q", err, out)
 	}
 	// A refusal explains itself in Vietnamese and English.
 	out, err = runCLI(t, "", "admin", "account", "add", "postmaster@sonla.gov.vn", "-data", dir)
@@ -52,5 +67,15 @@ func TestDirectoryCommandsDieu5(t *testing.T) {
 	}
 	if out, err := runCLI(t, otp+"\nSonLa@2026x\n", "account", "passwd", "hoant.skhcn@sonla.gov.vn", "-data", dir); err != nil {
 		t.Fatalf("passwd: %v %s", err, out)
+	}
+	// The new password is the one stored, and no longer one to change.
+	st := testStore(t, dir)
+	defer st.Close()
+	a, err := st.AccountByAddress(context.Background(), "hoant.skhcn@sonla.gov.vn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := password.Verify(a.PasswordHash, "SonLa@2026x"); err != nil || !ok || a.MustChange {
+		t.Fatalf("after passwd: verify %v %v, must change %v", ok, err, a.MustChange)
 	}
 }

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"govmail/internal/app"
-	"govmail/internal/clock"
-	"govmail/internal/config"
 	"govmail/internal/store"
 )
 
@@ -29,10 +26,14 @@ func TestImportCLI(t *testing.T) {
 	work := t.TempDir()
 	units := filepath.Join(work, "units.csv")
 	accounts := filepath.Join(work, "accounts.csv")
-	os.WriteFile(units, []byte("kind,name_vi,local_part\nprovince_agency,Sở Khoa học và Công nghệ,skhcn\n"), 0o600)
-	os.WriteFile(accounts, []byte("address,full_name,unit,kind,birth_year\n"+
+	if err := os.WriteFile(units, []byte("kind,name_vi,local_part\nprovince_agency,Sở Khoa học và Công nghệ,skhcn\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(accounts, []byte("address,full_name,unit,kind,birth_year\n"+
 		"hoant.skhcn@sonla.gov.vn,Nguyễn Thị Hoa,skhcn,personal,1985\n"+
-		"hoa_nguyen@sonla.gov.vn,Nguyễn Thị Hoa,skhcn,personal,1990\n"), 0o600)
+		"hoa_nguyen@sonla.gov.vn,Nguyễn Thị Hoa,skhcn,personal,1990\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	lists := filepath.Join(work, "lists")
 	out, errs, err := importCLI(t, "directory", units, accounts, "-data", dir, "--out", lists)
 	if err != nil {
@@ -46,7 +47,9 @@ func TestImportCLI(t *testing.T) {
 	}
 
 	mbox := filepath.Join(work, "hoa.mbox")
-	os.WriteFile(mbox, []byte("From a@b Mon Mar  4 08:15:00 2024\nSubject: Công văn\nStatus: RO\n\nNội dung.\n"), 0o600)
+	if err := os.WriteFile(mbox, []byte("From a@b Mon Mar  4 08:15:00 2024\nSubject: Công văn\nStatus: RO\n\nNội dung.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, errs, err = importCLI(t, "mbox", mbox, "--to", "hoant.skhcn@sonla.gov.vn", "--folder", "Thư cũ", "-data", dir, "--progress", "0")
 	if err != nil {
 		t.Fatalf("%v\n%s%s", err, out, errs)
@@ -57,14 +60,7 @@ func TestImportCLI(t *testing.T) {
 
 	// A mailbox too small: the message is reported, the exit is non-zero.
 	ctx := context.Background()
-	cfg, err := config.Load(filepath.Join(dir, app.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, app.NewLogger(config.Log{Level: "error"}, &bytes.Buffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t, dir)
 	if err := st.CreateAccount(ctx, &store.Account{Address: "nho.skhcn@sonla.gov.vn", QuotaBytes: 10}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +72,9 @@ func TestImportCLI(t *testing.T) {
 
 	// An old server that does not answer: the account fails, the exit is non-zero.
 	csv := filepath.Join(work, "imap.csv")
-	os.WriteFile(csv, []byte("address,login,password\nhoant.skhcn@sonla.gov.vn,hoant,x\n"), 0o600)
+	if err := os.WriteFile(csv, []byte("address,login,password\nhoant.skhcn@sonla.gov.vn,hoant,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, _, err = importCLI(t, "imap", "--from", "imap://127.0.0.1:1", "--plaintext", "--accounts", csv, "-data", dir, "--progress", "0")
 	if err == nil || !strings.Contains(out, "CHƯA ĐẠT") {
 		t.Errorf("unreachable server: err %v\n%s", err, out)

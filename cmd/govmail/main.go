@@ -49,7 +49,7 @@ Usage:
   govmail restore BACKUP -data D                a new data directory from a backup, checked
   govmail import imap --from imaps://HOST:993 --accounts accounts.csv [--mirror-deletes] | mbox|maildir PATH --to ADDRESS | directory units.csv accounts.csv
   govmail migrate --to postgres://USER@HOST/DB [-data D]   copy a SQLite deployment to PostgreSQL (stop serve first)
-  govmail bench [-quick]                         measure delivery, FETCH, SEARCH and memory
+  govmail bench [-quick] [-pg DSN [-nodes N]] | -load 5m   measure delivery, FETCH, SEARCH and memory; or the load test
 
 The default data directory is ./data; it is created with a configuration file
 (govmail.toml), a SQLite database, a blob directory and a self-signed certificate.

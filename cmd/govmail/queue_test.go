@@ -7,27 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"govmail/internal/app"
-	"govmail/internal/clock"
-	"govmail/internal/config"
 	"govmail/internal/store"
 )
 
 func TestAdminQueue(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	path, _, err := app.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, app.NewLogger(config.Log{Level: "error"}, &bytes.Buffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t, dir)
 	qs := st.(store.QueueStore)
 	m := &store.QueuedMessage{From: "hoant.skhcn@sonla.gov.vn", AuthUser: "hoant.skhcn@sonla.gov.vn", CreatedAt: time.Now(),
 		Recipients: []store.QueueRecipient{{Address: "a@example.org", NextAttempt: time.Now().Add(time.Hour)}}}
@@ -62,9 +48,12 @@ func TestAdminQueue(t *testing.T) {
 		t.Errorf("second drop: %v", err)
 	}
 	// R11.1: the drop is in the transaction log.
-	st, _ = app.OpenStore(ctx, cfg, clock.Real{}, app.NewLogger(config.Log{Level: "error"}, &bytes.Buffer{}))
+	st = testStore(t, dir)
 	defer st.Close()
-	rows, _ := st.SearchLog(ctx, store.LogFilter{Address: "a@example.org"})
+	rows, err := st.SearchLog(ctx, store.LogFilter{Address: "a@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(rows) != 1 || !strings.Contains(rows[0].Error, "dropped") {
 		t.Errorf("log: %+v", rows)
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +32,7 @@ func TestAdminReportAndOutage_R7_3_R14_1(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
 	}
-	cmd := func(fn func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) error, args ...string) string {
+	cmd := func(fn func(context.Context, []string, io.Writer, io.Writer) error, args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
 		if err := fn(ctx, append(args, "-data", dir), &out, &errb); err != nil {
@@ -38,12 +40,7 @@ func TestAdminReportAndOutage_R7_3_R14_1(t *testing.T) {
 		}
 		return out.String()
 	}
-	report := func(ctx context.Context, args []string, out, errb *bytes.Buffer) error {
-		return cmdReport(ctx, args, out, errb)
-	}
-	outage := func(ctx context.Context, args []string, out, errb *bytes.Buffer) error {
-		return cmdOutage(ctx, args, out, errb)
-	}
+	report, outage := cmdReport, cmdOutage
 
 	year := strconv.Itoa(time.Now().Year())
 	csvFile := filepath.Join(dir, "r.csv")
@@ -60,12 +57,12 @@ func TestAdminReportAndOutage_R7_3_R14_1(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, total := recs[0], recs[len(recs)-1]
-	for i, h := range head {
-		if h == "Tài khoản: Đang hoạt động" && total[i] != "3" {
-			t.Errorf("active accounts: %s", total[i])
-		}
-		if h == "Biến động: Cấp mới" && total[i] != "3" {
-			t.Errorf("created: %s", total[i])
+	for _, col := range []string{"Tài khoản: Đang hoạt động", "Biến động: Cấp mới"} {
+		i := slices.Index(head, col)
+		if i < 0 {
+			t.Errorf("CSV has no column %q: %v", col, head)
+		} else if total[i] != "3" {
+			t.Errorf("%s: %s, want 3", col, total[i])
 		}
 	}
 

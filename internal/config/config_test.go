@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,9 @@ func TestRoundTripAndUnknownKeys(t *testing.T) {
 	if c.DataDir != dir || c.SMTP.MaxMessageBytes != 26214400 || c.Policy.QuotaBytes != 2147483648 {
 		t.Fatalf("defaults not kept: %+v", c)
 	}
+	if want := Defaults(dir); !reflect.DeepEqual(c, want) {
+		t.Fatalf("Write then Load changed the configuration:\n got %+v\nwant %+v", c, want)
+	}
 	if err := os.WriteFile(p, []byte("hostnme = \"x\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +35,10 @@ func TestRoundTripAndUnknownKeys(t *testing.T) {
 // R11.3: configuration refuses a log retention below 6 months.
 func TestLogRetentionFloorR11_3(t *testing.T) {
 	c := Defaults(t.TempDir())
+	c.Policy.LogRetentionMonths = 6
+	if err := c.Validate(); err != nil {
+		t.Fatalf("6 months refused: %v", err)
+	}
 	c.Policy.LogRetentionMonths = 5
 	if err := c.Validate(); err == nil {
 		t.Fatal("5 months accepted")

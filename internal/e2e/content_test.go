@@ -190,7 +190,7 @@ func TestSpamToJunkR4_2(t *testing.T) {
 func TestJunkMoveTeachesR4_2(t *testing.T) {
 	rs := testutil.StartRspamdDaemon(t, testutil.RspamdOptions{})
 	if !rs.Bayes {
-		t.Skip("redis-server not installed: rspamd keeps no Bayes lessons (scripts/test.sh installs it)")
+		testutil.Missing(t, "redis-server not installed: rspamd keeps no Bayes lessons (scripts/test.sh installs it)")
 	}
 	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) {
 		c.Security.Clamd = "off"

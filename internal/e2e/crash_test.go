@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
 
+	"govmail/internal/bench"
 	"govmail/internal/clock"
 	"govmail/internal/config"
 	"govmail/internal/password"
@@ -55,43 +55,6 @@ var (
 	binPath string
 	binErr  error
 )
-
-var addrLine = regexp.MustCompile(`^\s+(\S+)\s+(\S+:\d+)$`)
-
-// startBinary runs `govmail serve -config cfgPath` and returns the SMTP address.
-func startBinary(t *testing.T, bin, cfgPath string) (*exec.Cmd, map[string]string) {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "-config", cfgPath)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addrs := map[string]string{}
-	sc := bufio.NewScanner(out)
-	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer deadline.Stop()
-	for sc.Scan() {
-		if m := addrLine.FindStringSubmatch(sc.Text()); m != nil {
-			addrs[m[1]] = m[2]
-		}
-		if strings.Contains(sc.Text(), "ready.") {
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	if addrs["smtp"] == "" {
-		t.Fatalf("server did not print its addresses")
-	}
-	return cmd, addrs
-}
 
 // DESIGN decision 5 (issue: durability): SIGKILL at a random moment under load
 // loses no acknowledged message and corrupts nothing.
@@ -132,7 +95,12 @@ func TestCrashLosesNothing(t *testing.T) {
 	expunged := map[string]bool{} // tokens whose EXPUNGE was acknowledged
 	var maxUID uint32             // highest UID any client was given
 	for round := 0; round < rounds; round++ {
-		cmd, addrs := startBinary(t, bin, cfgPath)
+		child, err := bench.Spawn(bin, cfgPath, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(child.Kill)
+		cmd, addrs := child.Cmd, child.Addrs
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		// IMAP clients: APPEND (acknowledged = must survive), STORE, MOVE to
@@ -241,7 +209,10 @@ func TestCrashLosesNothing(t *testing.T) {
 	re := regexp.MustCompile(`Subject: (r\d+-[ag]\d+-i\d+)`)
 	var msgs []store.Message
 	for _, name := range []string{"INBOX", "Archive"} {
-		mb, _ := st.MailboxByName(ctx, acc.ID, name)
+		mb, err := st.MailboxByName(ctx, acc.ID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ms, _, err := st.Messages(ctx, mb.ID, false)
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -24,7 +23,9 @@ func TestDiskFull(t *testing.T) {
 		t.Skip("mounting a small file system needs root")
 	}
 	dir := filepath.Join(t.TempDir(), "small")
-	os.MkdirAll(dir, 0o700)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
 	}
@@ -46,7 +47,10 @@ func TestDiskFull(t *testing.T) {
 	}
 	// Fill the file system, leaving a little room.
 	filler := filepath.Join(dir, "filler")
-	f, _ := os.Create(filler)
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
 	chunk := bytes.Repeat([]byte{0}, 1<<20)
 	for {
 		if _, err := f.Write(chunk); err != nil {
@@ -54,7 +58,6 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	f.Close()
-	var err error
 	for i := 0; i < 20; i++ {
 		if err = sendPlain(s.Addr("smtp"), "x@example.org", a.Address, body("over", 20000)); err != nil {
 			break
@@ -77,7 +80,9 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	// Space returns: service resumes, and nothing accepted was damaged.
-	os.Remove(filler)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
 	if err := sendPlain(s.Addr("smtp"), "x@example.org", a.Address, body("after", 4000)); err != nil {
 		t.Fatalf("after space returned: %v", err)
 	}
@@ -96,5 +101,4 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("message %s missing or damaged", tag)
 		}
 	}
-	_ = time.Second
 }

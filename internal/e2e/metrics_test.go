@@ -16,7 +16,9 @@ func TestMetricsAndHealthR13_2(t *testing.T) {
 	if err := sendPlain(s.Addr("smtp"), "x@example.org", a.Address, "Subject: x\r\n\r\nx\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	sendPlain(s.Addr("smtp"), "x@example.org", "nobody@sonla.gov.vn", "Subject: x\r\n\r\nx\r\n")
+	if err := sendPlain(s.Addr("smtp"), "x@example.org", "nobody@sonla.gov.vn", "Subject: x\r\n\r\nx\r\n"); codeOf(err) != 550 || enhOf(err) != "5.1.1" {
+		t.Fatalf("unknown recipient: %v, want 550 5.1.1", err)
+	}
 	get := func(path string) string {
 		resp, err := http.Get("http://" + s.Addr("http") + path)
 		if err != nil {

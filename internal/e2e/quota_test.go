@@ -11,18 +11,6 @@ import (
 	"govmail/internal/testutil"
 )
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func countKind(bodies [][]byte, kind string) int {
 	n := 0
 	for _, b := range bodies {
@@ -87,8 +75,8 @@ func TestQuotaWarningsR11_6(t *testing.T) {
 	mb, _ := s.App.Store.MailboxByName(ctx, a.ID, "INBOX")
 	msgs, _, _ := s.App.Store.Messages(ctx, mb.ID, false)
 	var uids []uint32
-	for i, m := range msgs {
-		if i < len(msgs) && !isNotice(t, s, m) {
+	for _, m := range msgs {
+		if !isNotice(t, s, m) {
 			uids = append(uids, m.UID)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"govmail/internal/config"
 	"govmail/internal/store"
 	"govmail/internal/testutil"
 )
@@ -183,7 +184,7 @@ func TestMXRefusesRelay(t *testing.T) {
 }
 
 func TestMXLimitsAndBadInput(t *testing.T) {
-	s := testutil.Start(t, testutil.Options{Config: func(c *configT) {
+	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) {
 		c.SMTP.MaxMessageBytes = 10000
 		c.SMTP.MaxRecipients = 3
 	}})
@@ -453,7 +454,7 @@ func TestDelegateSendsAsUnitR9(t *testing.T) {
 // R11.5: an optional per-attachment limit refuses a message whose attachment is
 // over it (552 5.3.4 naming the file), inbound and on submission.
 func TestAttachmentLimitR11_5(t *testing.T) {
-	s := testutil.Start(t, testutil.Options{Config: func(c *configT) { c.SMTP.MaxAttachmentBytes = 1 << 20 }})
+	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) { c.SMTP.MaxAttachmentBytes = 1 << 20 }})
 	a := s.AddAccount(t, "att.skhcn@sonla.gov.vn", pw)
 	msg := func(n int) string {
 		return "MIME-Version: 1.0\r\nSubject: tệp\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nxem tệp\r\n" +

@@ -202,7 +202,7 @@ func (c *PostgresCluster) ping() error {
 func (c *PostgresCluster) Database(t testing.TB) string {
 	t.Helper()
 	if c == nil {
-		skipNoPostgres(t, ErrNoPostgres)
+		Missing(t, "%v", ErrNoPostgres)
 	}
 	name := fmt.Sprintf("govmail_test_%d", c.nextDB.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -277,16 +277,6 @@ func pgPostmasterPID(data string) int {
 	return pid
 }
 
-// skipNoPostgres skips a test when PostgreSQL is missing, except under CI where
-// scripts/test.sh must have installed it.
-func skipNoPostgres(t testing.TB, err error) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%v; under CI scripts/test.sh must install it", err)
-	}
-	t.Skip(err)
-}
-
 // StartPostgres starts a cluster for this test alone, stopped when it ends, and
 // returns the DSN of an empty database. A package with many PostgreSQL tests
 // shares one cluster instead: StartPostgresCluster in TestMain, then Database.
@@ -294,7 +284,7 @@ func StartPostgres(t testing.TB) string {
 	t.Helper()
 	c, err := StartPostgresCluster(PostgresOptions{})
 	if errors.Is(err, ErrNoPostgres) {
-		skipNoPostgres(t, err)
+		Missing(t, "%v", err)
 	}
 	if err != nil {
 		t.Fatal(err)

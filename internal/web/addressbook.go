@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"govmail/internal/mailparse"
 	"govmail/internal/store"
 	"govmail/internal/textfold"
 )
@@ -48,10 +49,12 @@ func (s *Server) handleSuggest(w http.ResponseWriter, r *http.Request, rc *reqCt
 		q = string([]rune(q)[:100])
 	}
 	out := []suggestion{}
-	if textfold.Search(q) != "" {
+	// Folded once; a query without words (only marks or punctuation) asks
+	// nothing, since Query.Match would match everything.
+	if words := mailparse.NewQuery(q); len(words) > 0 {
 		var err error
-		out, err = s.suggest(r.Context(), rc, q)
-		out = append(s.contactSuggestions(r.Context(), rc, q), out...)
+		out, err = s.suggest(r.Context(), rc, q, words)
+		out = append(s.contactSuggestions(r.Context(), rc, words), out...)
 		if len(out) > maxSuggestions {
 			out = out[:maxSuggestions]
 		}
@@ -67,8 +70,10 @@ func (s *Server) handleSuggest(w http.ResponseWriter, r *http.Request, rc *reqCt
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func (s *Server) suggest(ctx context.Context, rc *reqCtx, q string) ([]suggestion, error) {
-	words := strings.Fields(textfold.Search(q))
+// suggest answers the directory's part; words is q folded, never empty. Every
+// word must occur in the folded text, so "tat ca xa" finds "Tất cả UBND xã,
+// phường".
+func (s *Server) suggest(ctx context.Context, rc *reqCtx, q string, words mailparse.Query) ([]suggestion, error) {
 	lq := strings.ToLower(q)
 	units, err := s.d.Store.ListUnits(ctx)
 	if err != nil {
@@ -91,7 +96,7 @@ func (s *Server) suggest(ctx context.Context, rc *reqCtx, q string) ([]suggestio
 		{"addressbook.all_agencies", []store.UnitKind{store.UnitProvinceAgency}},
 	} {
 		vi, en, _ := s.cat.Entry(g.key)
-		if !allWords(textfold.Search(vi), words) && !allWords(textfold.Search(en), words) {
+		if !words.Match(textfold.Search(vi)) && !words.Match(textfold.Search(en)) {
 			continue
 		}
 		if unitBoxes == nil {
@@ -116,7 +121,7 @@ func (s *Server) suggest(ctx context.Context, rc *reqCtx, q string) ([]suggestio
 		if groups >= maxGroupSuggestions {
 			break
 		}
-		if !allWords(textfold.Search(u.Name), words) && !strings.Contains(u.LocalPart, lq) && !strings.Contains(strings.ToLower(u.Abbr), lq) {
+		if !words.Match(textfold.Search(u.Name)) && !strings.Contains(u.LocalPart, lq) && !strings.Contains(strings.ToLower(u.Abbr), lq) {
 			continue
 		}
 		staff, err := s.d.Store.ListAccounts(ctx, store.AccountFilter{UnitID: u.ID, State: store.StateActive})
@@ -177,15 +182,4 @@ func unitPath(byID map[int64]*store.Unit, parent int64) string {
 		return p.Name
 	}
 	return ""
-}
-
-// allWords tells whether every folded word of the query is in the folded
-// text, so "tat ca xa" finds "Tất cả UBND xã, phường".
-func allWords(text string, words []string) bool {
-	for _, w := range words {
-		if !strings.Contains(text, w) {
-			return false
-		}
-	}
-	return len(words) > 0
 }

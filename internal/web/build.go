@@ -41,8 +41,9 @@ type outMessage struct {
 // build writes the message with go-message's mail writer: RFC 2047 encoded words for
 // non-ASCII header text, quoted-printable UTF-8 text, base64 attachments whose names
 // are encoded per RFC 2231 (with continuations, so long Vietnamese names stay within
-// the line limit). It returns the bytes and the Message-ID.
-func (m *outMessage) build(messageID string) ([]byte, error) {
+// the line limit). It returns the bytes and the Message-ID (generated when
+// messageID is ""), so that the copy for recipients can be built with the same one.
+func (m *outMessage) build(messageID string) ([]byte, string, error) {
 	var h mail.Header
 	h.SetDate(m.Date)
 	h.SetAddressList("From", []*mail.Address{m.From})
@@ -61,7 +62,7 @@ func (m *outMessage) build(messageID string) ([]byte, error) {
 	h.SetSubject(m.Subject)
 	if messageID == "" {
 		if err := h.GenerateMessageIDWithHostname(m.Hostname); err != nil {
-			return nil, fmt.Errorf("message-id: %w", err)
+			return nil, "", fmt.Errorf("message-id: %w", err)
 		}
 		messageID, _ = h.MessageID()
 	} else {
@@ -88,29 +89,29 @@ func (m *outMessage) build(messageID string) ([]byte, error) {
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
 		w, err := mail.CreateSingleInlineWriter(&buf, h)
 		if err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
 		if _, err := io.WriteString(w, text); err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
 		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
-		return buf.Bytes(), nil
+		return buf.Bytes(), messageID, nil
 	}
 	mw, err := mail.CreateWriter(&buf, h)
 	if err != nil {
-		return nil, fmt.Errorf("build message: %w", err)
+		return nil, "", fmt.Errorf("build message: %w", err)
 	}
 	tw, err := mw.CreateSingleInline(th)
 	if err != nil {
-		return nil, fmt.Errorf("build message: %w", err)
+		return nil, "", fmt.Errorf("build message: %w", err)
 	}
 	if _, err := io.WriteString(tw, text); err != nil {
-		return nil, fmt.Errorf("build message: %w", err)
+		return nil, "", fmt.Errorf("build message: %w", err)
 	}
 	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("build message: %w", err)
+		return nil, "", fmt.Errorf("build message: %w", err)
 	}
 	for _, a := range m.Attachments {
 		var ah mail.AttachmentHeader
@@ -128,19 +129,19 @@ func (m *outMessage) build(messageID string) ([]byte, error) {
 		ah.Set("Content-Transfer-Encoding", "base64")
 		w, err := mw.CreateAttachment(ah)
 		if err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
 		if _, err := w.Write(a.Data); err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
 		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
+			return nil, "", fmt.Errorf("build message: %w", err)
 		}
 	}
 	if err := mw.Close(); err != nil {
-		return nil, fmt.Errorf("build message: %w", err)
+		return nil, "", fmt.Errorf("build message: %w", err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), messageID, nil
 }
 
 // rfc2231Param formats `; name="value"` for ASCII values and RFC 2231 extended

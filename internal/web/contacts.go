@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"govmail/internal/mailparse"
 	"govmail/internal/textfold"
 )
 
@@ -89,12 +90,12 @@ func (s *Server) handleContactDelete(w http.ResponseWriter, r *http.Request, rc 
 	seeOther(w, r, "/settings#contacts", "contact_deleted")
 }
 
-// contactSuggestions are the personal contacts matching every folded word.
-func (s *Server) contactSuggestions(ctx context.Context, rc *reqCtx, q string) []suggestion {
-	words := strings.Fields(textfold.Search(q))
+// contactSuggestions are the personal contacts matching every folded word;
+// words is never empty.
+func (s *Server) contactSuggestions(ctx context.Context, rc *reqCtx, words mailparse.Query) []suggestion {
 	var out []suggestion
 	for _, c := range s.loadContacts(ctx, rc.acct.ID) {
-		if allWords(textfold.Search(c.Name+" "+c.Address), words) {
+		if words.Match(textfold.Search(c.Name + " " + c.Address)) {
 			out = append(out, suggestion{Name: c.Name, Address: c.Address, Unit: s.cat.T(rc.lang, "contacts.label")})
 		}
 	}

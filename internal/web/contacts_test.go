@@ -17,7 +17,12 @@ func TestPersonalContacts(t *testing.T) {
 	b.get("/settings")
 	r := b.post("/settings/contacts", url.Values{"name": {"Đối tác Hà Nội"}, "address": {"doitac@example.vn"}})
 	r.wantStatus(t, http.StatusOK)
-	mustContain(t, r.body, "doitac@example.vn")
+	// The notice rides in the query, not after the #contacts fragment, where
+	// the browser would never send it.
+	mustContain(t, r.body, "doitac@example.vn", "Đã lưu liên hệ.")
+	if r.url.Query().Get("n") != "contact_saved" || r.url.Fragment != "contacts" {
+		t.Errorf("redirected to %s", r.url)
+	}
 	r = b.post("/settings/contacts", url.Values{"name": {"x"}, "address": {"không phải địa chỉ"}})
 	r.wantStatus(t, http.StatusUnprocessableEntity)
 	r = b.get("/addressbook/suggest?q=doi+tac+ha+noi")
@@ -29,4 +34,5 @@ func TestPersonalContacts(t *testing.T) {
 	r = b.post("/settings/contacts/delete", url.Values{"address": {"doitac@example.vn"}})
 	r.wantStatus(t, http.StatusOK)
 	mustNotContain(t, r.body, "doitac@example.vn")
+	mustContain(t, r.body, "Đã xóa liên hệ.")
 }

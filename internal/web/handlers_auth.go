@@ -43,9 +43,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, lang i18n.L
 	setCookie(w, loginCookie, token, 3600)
 	p := &pageData{s: s, Lang: lang, Path: r.URL.RequestURI(), Support: s.d.Support, CSRF: token}
 	p.Title = p.T("login.title")
-	if n := r.URL.Query().Get("n"); n != "" && s.cat.Has("notice."+n) {
-		p.Notice = p.T("notice." + n)
-	}
+	p.Notice = s.noticeText(r, lang)
 	p.Error = errText
 	p.Body = loginView{Username: username, Next: localPath(next)}
 	s.render(w, r, status, "login", p)

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"golang.org/x/text/unicode/norm"
 
+	"govmail/internal/address"
 	"govmail/internal/delivery"
 	"govmail/internal/store"
 )
@@ -93,22 +94,11 @@ func (s *Server) loadRef(ctx context.Context, rc *reqCtx, kind, mbText, uidText 
 		// Drafts may be one.
 		return nil, store.ErrNotFound
 	}
-	uid, ok := parseUID(uidText)
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	msgs, err := s.d.Store.MessagesByUID(ctx, mb.ID, []uint32{uid}, false)
+	m, raw, err := s.readStored(ctx, mb.ID, uidText)
 	if err != nil {
 		return nil, err
 	}
-	if len(msgs) != 1 {
-		return nil, store.ErrNotFound
-	}
-	raw, err := s.d.Store.ReadBlob(ctx, msgs[0].BlobID)
-	if err != nil {
-		return nil, err
-	}
-	return &ref{kind: kind, mb: mb, uid: uid, v: parseMessage(raw)}, nil
+	return &ref{kind: kind, mb: mb, uid: m.UID, v: parseMessage(raw)}, nil
 }
 
 func (s *Server) composePage(ctx context.Context, r *http.Request, rc *reqCtx, v composeView) (*pageData, error) {
@@ -387,7 +377,7 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	om.KeepBcc = true
-	copyRaw, err := om.build("")
+	copyRaw, msgID, err := om.build("")
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
 		return
@@ -409,9 +399,9 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 		http.Redirect(w, r, fmt.Sprintf("/mail/%d?n=draft_saved", drafts.ID), http.StatusSeeOther)
 		return
 	}
-	msgID := messageIDOf(copyRaw)
+	// The copy for recipients carries the Sent copy's Message-ID.
 	om.KeepBcc = false
-	wireRaw, err := om.build(msgID)
+	wireRaw, _, err := om.build(msgID)
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
 		return
@@ -447,10 +437,7 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 		}
 		if held {
 			s.log.Warn("webmail message held by the sending limits", "account", rc.acct.Address, "recipients", len(all))
-			p := &pageData{s: s, Lang: rc.lang, Path: r.URL.RequestURI(), Support: s.d.Support}
-			p.Title = p.T("compose.held.title")
-			p.Error = p.T("compose.held.text")
-			s.render(w, r, http.StatusForbidden, "error", p)
+			s.renderMessage(w, r, rc.lang, http.StatusForbidden, s.cat.T(rc.lang, "compose.held.title"), s.cat.T(rc.lang, "compose.held.text"))
 			return
 		}
 	}
@@ -464,10 +451,8 @@ func (s *Server) handleCompose(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	if len(failed) > 0 {
-		p := &pageData{s: s, Lang: rc.lang, Path: r.URL.RequestURI(), Support: s.d.Support}
-		p.Title = p.T("compose.partial.title")
-		p.Error = p.T("compose.partial.text", strings.Join(failed, ", "))
-		s.render(w, r, http.StatusOK, "error", p)
+		s.renderMessage(w, r, rc.lang, http.StatusOK, s.cat.T(rc.lang, "compose.partial.title"),
+			s.cat.T(rc.lang, "compose.partial.text", strings.Join(failed, ", ")))
 		return
 	}
 	http.Redirect(w, r, "/?n=sent", http.StatusSeeOther)
@@ -482,7 +467,7 @@ func (s *Server) composeError(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		// Addresses that did not parse are dropped from the draft's header, not from
 		// the form the user sees again.
 		om.KeepBcc = true
-		if raw, err := om.build(""); err == nil && int64(len(raw)) <= s.maxMessageBytes() {
+		if raw, _, err := om.build(""); err == nil && int64(len(raw)) <= s.maxMessageBytes() {
 			if uid, err := s.saveDraft(ctx, rc, raw, rf); err == nil {
 				if drafts, err := s.mailboxBySpecial(ctx, rc.acct.ID, store.SpecialDrafts); err == nil {
 					if nrf, err := s.loadRef(ctx, rc, "draft", strconv.FormatInt(drafts.ID, 10), strconv.FormatUint(uint64(uid), 10)); err == nil {
@@ -567,8 +552,8 @@ func (s *Server) resolveRecipients(ctx context.Context, rc *reqCtx, all []*mail.
 			continue
 		}
 		seen[addr] = true
-		_, domain, ok := strings.Cut(addr, "@")
-		if !ok {
+		domain := address.Domain(addr)
+		if domain == "" {
 			errs = append(errs, s.cat.T(rc.lang, "compose.err.no_mailbox", addr))
 			continue
 		}
@@ -692,18 +677,11 @@ func (s *Server) saveDraft(ctx context.Context, rc *reqCtx, raw []byte, rf *ref)
 	return uid, nil
 }
 
-// messageIDOf reads back the Message-ID the builder generated, so the Sent copy and
-// what recipients get carry the same one.
-func messageIDOf(raw []byte) string {
-	v := parseMessage(raw)
-	return v.MessageID
-}
-
 // fromChoices are the addresses the user may send as: their own, then the unit
 // mailboxes they are a delegate of.
 func (s *Server) fromChoices(ctx context.Context, rc *reqCtx) []string {
 	out := []string{rc.acct.Address}
-	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+	for _, u := range s.delegatedUnits(ctx, rc) {
 		out = append(out, u.Address)
 	}
 	return out

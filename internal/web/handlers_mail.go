@@ -74,7 +74,7 @@ func (s *Server) mailbox(ctx context.Context, rc *reqCtx, idText string) (*store
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	mbs, err := s.d.Store.ListMailboxes(ctx, rc.acct.ID)
+	mbs, err := s.ownMailboxes(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (s *Server) mailbox(ctx context.Context, rc *reqCtx, idText string) (*store
 	}
 	// A unit mailbox the user is a delegate of right now (R9.1); the visit counts
 	// as a login of that mailbox (R8.2).
-	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+	for _, u := range s.delegatedUnits(ctx, rc) {
 		ums, err := s.d.Store.ListMailboxes(ctx, u.ID)
 		if err != nil {
 			return nil, err
@@ -148,8 +148,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	page = min(max(page, 1), pages)
 	lo := (page - 1) * PageSize
 	hi := min(lo+PageSize, total)
-	uids := slices.Clone(sorted[lo:hi])
-	items, err := s.listItems(ctx, rc, mb, uids)
+	items, err := s.listItems(ctx, rc, mb, sorted[lo:hi])
 	if err != nil {
 		s.serverError(w, r, rc.lang, err)
 		return
@@ -365,22 +364,32 @@ func (s *Server) loadMessage(ctx context.Context, rc *reqCtx, r *http.Request) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	uid, ok := parseUID(r.PathValue("uid"))
-	if !ok {
-		return nil, nil, nil, store.ErrNotFound
-	}
-	msgs, err := s.d.Store.MessagesByUID(ctx, mb.ID, []uint32{uid}, false)
+	m, raw, err := s.readStored(ctx, mb.ID, r.PathValue("uid"))
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return mb, m, raw, nil
+}
+
+// readStored reads one message of a folder already checked, with its bytes;
+// a UID that is not a number or not in the folder is store.ErrNotFound.
+func (s *Server) readStored(ctx context.Context, mbID int64, uidText string) (*store.Message, []byte, error) {
+	uid, ok := parseUID(uidText)
+	if !ok {
+		return nil, nil, store.ErrNotFound
+	}
+	msgs, err := s.d.Store.MessagesByUID(ctx, mbID, []uint32{uid}, false)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(msgs) != 1 {
-		return nil, nil, nil, store.ErrNotFound
+		return nil, nil, store.ErrNotFound
 	}
 	raw, err := s.d.Store.ReadBlob(ctx, msgs[0].BlobID)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return mb, &msgs[0], raw, nil
+	return &msgs[0], raw, nil
 }
 
 func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -793,7 +802,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	p.Query = q
 	v := searchView{Query: q}
 	if len(mailparse.NewQuery(q)) > 0 {
-		mbs, err := s.d.Store.ListMailboxes(ctx, rc.acct.ID)
+		mbs, err := s.ownMailboxes(ctx, rc)
 		if err != nil {
 			s.serverError(w, r, rc.lang, err)
 			return

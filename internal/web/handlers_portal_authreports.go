@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -83,12 +82,8 @@ func (s *Server) handleAuthReport(w http.ResponseWriter, r *http.Request, pc *po
 		return
 	}
 	rr, err := s.d.Store.ReceivedReportByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, pc.lang, http.StatusNotFound, "portal.not_found")
-		return
-	}
 	if err != nil {
-		s.serverError(w, r, pc.lang, err)
+		s.portalNotFoundOr(w, r, pc.lang, err)
 		return
 	}
 	lines, err := authreport.Lines(rr)

@@ -202,8 +202,7 @@ func (s *Server) buildReport(w http.ResponseWriter, r *http.Request, pc *portalC
 		s.forbidden(w, r, pc)
 		return nil, false
 	case errText != "":
-		p := &pageData{s: s, Lang: pc.lang, Path: r.URL.RequestURI(), Support: s.d.Support, Title: s.cat.T(pc.lang, "error.title"), Error: errText}
-		s.render(w, r, code, "error", p)
+		s.renderMessage(w, r, pc.lang, code, s.cat.T(pc.lang, "error.title"), errText)
 		return nil, false
 	}
 	lp := ""
@@ -280,13 +279,18 @@ func (s *Server) handleReportDownload(w http.ResponseWriter, r *http.Request, pc
 		s.serverError(w, r, pc.lang, err)
 		return
 	}
+	setReportFileHeaders(w.Header(), rep, format)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+// setReportFileHeaders names a CSV or XLSX report download, for the portal's
+// report page and a unit's export alike.
+func setReportFileHeaders(h http.Header, rep *report.Report, format string) {
 	ct := "text/csv; charset=utf-8"
 	if format == report.FormatXLSX {
 		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
-	h := w.Header()
 	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, rep.FileName(format)))
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
 }

@@ -172,11 +172,7 @@ func (s *Server) requestView(w http.ResponseWriter, r *http.Request, pc *portalC
 		return nil, false
 	}
 	for _, e := range events {
-		action := e.Action
-		if s.cat.Has("reqstate." + action) {
-			action = s.cat.T(pc.lang, "reqstate."+action)
-		}
-		rv.Events = append(rv.Events, auditRow{Time: s.fmtTime(pc.lang, e.Time), Actor: e.Actor, Action: action, Detail: e.Detail})
+		rv.Events = append(rv.Events, auditRow{Time: s.fmtTime(pc.lang, e.Time), Actor: e.Actor, Action: s.reqStateLabel(pc.lang, e.Action), Detail: e.Detail})
 	}
 	return rv, true
 }
@@ -317,19 +313,15 @@ func (s *Server) logFilter(lang i18n.Lang, q url.Values, limit int) (store.LogFi
 			lf.Status = f.Status
 		}
 	}
-	date := func(v string, next bool) time.Time {
+	date := func(v string, until bool) time.Time {
 		if v == "" {
 			return time.Time{}
 		}
-		d, err := workdays.Parse(v)
+		t, err := s.dayBound(v, until)
 		if err != nil {
 			bad = append(bad, s.cat.T(lang, "portal.log.err.date", v))
-			return time.Time{}
 		}
-		if next {
-			d = d.AddDays(1) // the until day is included whole
-		}
-		return d.In(s.loc)
+		return t
 	}
 	lf.Since, lf.Until = date(f.Since, false), date(f.Until, true)
 	if !lf.Since.IsZero() && !lf.Until.IsZero() && !lf.Since.Before(lf.Until) {
@@ -342,6 +334,20 @@ func (s *Server) logFilter(lang i18n.Lang, q url.Values, limit int) (store.LogFi
 		}
 	}
 	return lf, f, strings.Join(bad, " ")
+}
+
+// dayBound reads a YYYY-MM-DD bound of a log or audit search: the start of
+// that day in the province's zone, or for an until bound the start of the next
+// day, so that the until day is included whole.
+func (s *Server) dayBound(v string, until bool) (time.Time, error) {
+	d, err := workdays.Parse(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if until {
+		d = d.AddDays(1)
+	}
+	return d.In(s.loc), nil
 }
 
 func (f logForm) query() url.Values {
@@ -463,15 +469,12 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, pc *portalC
 		if f.v == "" {
 			continue
 		}
-		d, err := workdays.Parse(f.v)
+		t, err := s.dayBound(f.v, f.next)
 		if err != nil {
 			p.Error, status = p.T("portal.log.err.date", f.v), http.StatusUnprocessableEntity
 			continue
 		}
-		if f.next {
-			d = d.AddDays(1)
-		}
-		*f.dst = d.In(s.loc)
+		*f.dst = t
 	}
 	if status == http.StatusOK {
 		entries, err := s.d.Store.SearchAudit(r.Context(), av.Target, since, until, auditPage)

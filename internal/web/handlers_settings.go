@@ -4,7 +4,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -218,9 +217,8 @@ func (s *Server) handleAppPasswordCreate(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleAppPasswordDelete(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.renderError(w, r, rc.lang, http.StatusNotFound, "portal.not_found")
+	id, ok := s.pathID(w, r, rc.lang, "id")
+	if !ok {
 		return
 	}
 	// The store deletes only the account's own: another's id does nothing.

@@ -579,12 +579,7 @@ func (s *Server) handleUnitReport(w http.ResponseWriter, r *http.Request, pc *po
 		s.serverError(w, r, pc.lang, err)
 		return
 	}
-	ct := "text/csv; charset=utf-8"
-	if format == report.FormatXLSX {
-		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, rep.FileName(format)))
+	setReportFileHeaders(w.Header(), rep, format)
 	if err := report.Render(w, rep, format); err != nil {
 		s.log.Error("unit report", "unit", u.LocalPart, "err", err)
 	}

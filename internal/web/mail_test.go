@@ -750,13 +750,25 @@ func TestMessageBuildRoundTrip(t *testing.T) {
 		Text: "Dòng 1\nDòng 2 " + strings.Repeat("dài ", 40), Date: testStart, Hostname: "mail.sonla.gov.vn",
 		Attachments: []outAttachment{{Name: long, ContentType: "application/pdf", Data: []byte("%PDF")}, {Name: "a;b=\"c\".txt", ContentType: "bad type", Data: []byte("x")}},
 	}
-	raw, err := m.build("")
+	raw, id, err := m.build("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, text, files := parseStored(t, raw)
 	if s, _ := h.Subject(); s != m.Subject {
 		t.Errorf("subject %q", s)
+	}
+	// The generated Message-ID is returned as written, and a second build reuses it.
+	if got, _ := h.MessageID(); id == "" || got != id {
+		t.Errorf("Message-ID returned %q, written %q", id, got)
+	}
+	raw2, id2, err := m.build(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _, _ := parseStored(t, raw2)
+	if got, _ := h2.MessageID(); id2 != id || got != id {
+		t.Errorf("rebuild with %q returned %q, wrote %q", id, id2, got)
 	}
 	if to, _ := h.AddressList("To"); len(to) != 1 || to[0].Name != "Trần, Văn \"Bình\"" {
 		t.Errorf("to %v", to)

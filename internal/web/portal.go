@@ -113,9 +113,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, pc *portalCtx, er
 func (s *Server) portalPage(r *http.Request, pc *portalCtx, a area, titleKey, current string, unit *store.Unit) *pageData {
 	p := &pageData{s: s, Lang: pc.lang, Path: r.URL.RequestURI(), Account: pc.acct, CSRF: pc.sess.CSRF, Support: s.d.Support, ExtraCSS: true}
 	p.Title = p.T(titleKey)
-	if n := r.URL.Query().Get("n"); n != "" && s.cat.Has("notice."+n) {
-		p.Notice = p.T("notice." + n)
-	}
+	p.Notice = s.noticeText(r, pc.lang)
 	if a == areaPortal {
 		p.AreaTitle, p.Home = p.T("portal.area"), "/portal"
 		for _, l := range []struct {
@@ -355,13 +353,19 @@ func (s *Server) portalNotFoundOr(w http.ResponseWriter, r *http.Request, lang i
 }
 
 // seeOther redirects after a successful POST, with a notice key for the next page.
+// The key goes into the query, before any #fragment: after it the browser would
+// keep it to itself and the page would never show the notice.
 func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) {
 	if notice != "" {
+		base, frag, hasFrag := strings.Cut(path, "#")
 		sep := "?"
-		if strings.Contains(path, "?") {
+		if strings.Contains(base, "?") {
 			sep = "&"
 		}
-		path += sep + "n=" + notice
+		path = base + sep + "n=" + notice
+		if hasFrag {
+			path += "#" + frag
+		}
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }

@@ -205,9 +205,7 @@ func (s *Server) newPage(ctx context.Context, r *http.Request, rc *reqCtx, title
 	if rc.sess != nil {
 		p.CSRF = rc.sess.CSRF
 	}
-	if n := r.URL.Query().Get("n"); n != "" && s.cat.Has("notice."+n) {
-		p.Notice = p.T("notice." + n)
-	}
+	p.Notice = s.noticeText(r, rc.lang)
 	if rc.acct != nil {
 		fs, err := s.folders(ctx, rc, current)
 		if err != nil {
@@ -267,7 +265,7 @@ func (s *Server) folderName(lang i18n.Lang, mb *store.Mailbox) string {
 }
 
 func (s *Server) folders(ctx context.Context, rc *reqCtx, current int64) ([]folderView, error) {
-	mbs, err := s.d.Store.ListMailboxes(ctx, rc.acct.ID)
+	mbs, err := s.ownMailboxes(ctx, rc)
 	if err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
 	}
@@ -287,7 +285,7 @@ func (s *Server) folders(ctx context.Context, rc *reqCtx, current int64) ([]fold
 	// Stable: the store's name order stays within a rank.
 	slices.SortStableFunc(out, func(a, b folderView) int { return cmp.Compare(folderRank(a.Special), folderRank(b.Special)) })
 	// The unit mailboxes the user manages follow their own folders (R9.1).
-	for _, u := range s.delegatedUnits(ctx, rc.acct) {
+	for _, u := range s.delegatedUnits(ctx, rc) {
 		ums, err := s.d.Store.ListMailboxes(ctx, u.ID)
 		if err != nil {
 			return nil, fmt.Errorf("folders: %w", err)
@@ -327,10 +325,24 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderError shows a plain page with one catalog message.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, key string, args ...any) {
-	p := &pageData{s: s, Lang: lang, Path: r.URL.RequestURI(), Support: s.d.Support}
-	p.Title = p.T("error.title")
-	p.Error = p.T(key, args...)
+	s.renderMessage(w, r, lang, status, s.cat.T(lang, "error.title"), s.cat.T(lang, key, args...))
+}
+
+// renderMessage shows the plain error page with a title and a text already in
+// lang, for outcomes that are not "an error occurred" (a held or partly
+// delivered message) or whose text another package wrote.
+func (s *Server) renderMessage(w http.ResponseWriter, r *http.Request, lang i18n.Lang, status int, title, text string) {
+	p := &pageData{s: s, Lang: lang, Path: r.URL.RequestURI(), Support: s.d.Support, Title: title, Error: text}
 	s.render(w, r, status, "error", p)
+}
+
+// noticeText is the text of the page's ?n= notice, "" when there is none or it
+// is not in the catalog (the key comes from the URL).
+func (s *Server) noticeText(r *http.Request, lang i18n.Lang) string {
+	if n := r.URL.Query().Get("n"); n != "" && s.cat.Has("notice."+n) {
+		return s.cat.T(lang, "notice."+n)
+	}
+	return ""
 }
 
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, lang i18n.Lang, err error) {

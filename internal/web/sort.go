@@ -29,8 +29,15 @@ func (s *Server) sortOptions(rc *reqCtx, current string) []sortOption {
 	return out
 }
 
-// orderedUIDs returns the folder's UIDs in the requested order.
+// orderedUIDs returns the folder's UIDs in the requested order, always in a
+// fresh slice.
 func (s *Server) orderedUIDs(ctx context.Context, mbID int64, order string) ([]uint32, error) {
+	switch order {
+	case "from", "subject", "size":
+		return s.keyOrderedUIDs(ctx, mbID, order)
+	}
+	// Date orders come from the cached list; the others never read it, so a
+	// cold cache does not cost them a second read of the folder.
 	sorted, err := s.cache.Sorted(ctx, s.d.Store, mbID)
 	if err != nil {
 		return nil, err
@@ -39,14 +46,15 @@ func (s *Server) orderedUIDs(ctx context.Context, mbID int64, order string) ([]u
 	for i, e := range sorted {
 		uids[i] = e.UID
 	}
-	switch order {
-	case "oldest":
+	if order == "oldest" {
 		slices.Reverse(uids)
-		return uids, nil
-	case "from", "subject", "size":
-	default:
-		return uids, nil
 	}
+	return uids, nil
+}
+
+// keyOrderedUIDs sorts by sender, subject or size, reading the folder's
+// metadata once.
+func (s *Server) keyOrderedUIDs(ctx context.Context, mbID int64, order string) ([]uint32, error) {
 	msgs, _, err := s.d.Store.Messages(ctx, mbID, order != "size")
 	if err != nil {
 		return nil, err

@@ -304,22 +304,45 @@ type reqCtx struct {
 	lang i18n.Lang
 	// sendAs is the unit mailbox a delegate sends as (Điều 9); nil: their own.
 	sendAs *store.Account
+
+	// What the folder check (mailbox), the folder list (newPage) and compose
+	// all ask, read at most once per request: a mail page needs both.
+	ownMbs       []store.Mailbox
+	ownMbsRead   bool
+	units        []*store.Account
+	unitsChecked bool
+}
+
+// ownMailboxes lists the user's own folders, read once per request.
+func (s *Server) ownMailboxes(ctx context.Context, rc *reqCtx) ([]store.Mailbox, error) {
+	if !rc.ownMbsRead {
+		mbs, err := s.d.Store.ListMailboxes(ctx, rc.acct.ID)
+		if err != nil {
+			return nil, err
+		}
+		rc.ownMbs, rc.ownMbsRead = mbs, true
+	}
+	return rc.ownMbs, nil
 }
 
 // delegatedUnits lists the active unit mailboxes the user is a delegate of
-// (Điều 9.2, R9.1), checked on every request so that a removal acts at once.
-func (s *Server) delegatedUnits(ctx context.Context, acct *store.Account) []*store.Account {
-	ds, err := s.d.Store.DelegatedTo(ctx, acct.ID)
+// (Điều 9.2, R9.1), checked on every request (once) so that a removal acts at
+// once.
+func (s *Server) delegatedUnits(ctx context.Context, rc *reqCtx) []*store.Account {
+	if rc.unitsChecked {
+		return rc.units
+	}
+	rc.unitsChecked = true
+	ds, err := s.d.Store.DelegatedTo(ctx, rc.acct.ID)
 	if err != nil {
 		return nil
 	}
-	var out []*store.Account
 	for _, d := range ds {
 		if a, err := s.d.Store.AccountByID(ctx, d.UnitAccountID); err == nil && a.State == store.StateActive {
-			out = append(out, a)
+			rc.units = append(rc.units, a)
 		}
 	}
-	return out
+	return rc.units
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, rc *reqCtx)
@@ -412,10 +435,7 @@ func (s *Server) checkPost(w http.ResponseWriter, r *http.Request, rc *reqCtx) b
 	}
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		limit := s.d.Config.SMTP.MaxMessageBytes
-		if limit <= 0 {
-			limit = 26214400
-		}
+		limit := s.maxMessageBytes()
 		// R11.5: an upload larger than a message may be is refused before it is read:
 		// at once when the browser announces its size, else when the limit is hit.
 		if r.ContentLength > limit {

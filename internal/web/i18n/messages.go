@@ -192,7 +192,6 @@ func messages() map[string][2]string {
 		"compose.to":               {"Đến", "To"},
 		"compose.from":             {"Gửi từ", "From"},
 		"compose.err.send_as":      {"Bạn không được gửi thư dưới địa chỉ %s (chỉ hộp thư của mình hoặc hộp thư đơn vị được giao quản lý, Điều 9).", "You may not send as %s (only your own mailbox or a unit mailbox you are assigned to, Article 9)."},
-		"folder.unit_prefix":       {"Hộp thư đơn vị", "Unit mailbox"},
 		"compose.cc":               {"Đồng gửi", "Cc"},
 		"compose.bcc":              {"Gửi ẩn danh", "Bcc"},
 		"compose.show_cc":          {"Đồng gửi / Gửi ẩn danh", "Cc / Bcc"},

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"govmail/internal/address"
 )
 
 // plist is a property-list value as Apple's configuration profiles need it:
@@ -94,7 +96,7 @@ func (h *Handler) apple(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, out := h.s.IMAP[0], h.s.SMTP[0]
-	domain := email[strings.LastIndexByte(email, '@')+1:]
+	domain := address.Domain(email)
 	ident := reverseDNS(domain) + ".govmail"
 	mailUUID := stableUUID("mail", email)
 	mail := pDict{

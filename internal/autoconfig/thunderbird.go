@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strings"
+
+	"govmail/internal/address"
 )
 
 // Thunderbird's autoconfig format, version 1.1
@@ -66,7 +68,7 @@ func (h *Handler) thunderbird(w http.ResponseWriter, r *http.Request) {
 		id = h.s.Domains[0]
 	}
 	if email != "" {
-		id = strings.ToLower(email[strings.LastIndexByte(email, '@')+1:])
+		id = address.Domain(email)
 	}
 	doc := tbConfig{Version: "1.1", Provider: tbProvider{ID: id, Domains: h.s.Domains, Display: h.s.DisplayName, Short: id}}
 	doc.Provider.Incoming = append(tbServers("imap", h.s.IMAP), tbServers("pop3", h.s.POP3)...)

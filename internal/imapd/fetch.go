@@ -188,7 +188,7 @@ func (c wordCache) preEncode(env *imap.Envelope) {
 func (s *session) markSeen(v *view, msgs []store.Message) (map[uint32][]string, error) {
 	var uids []uint32
 	for i := range msgs {
-		if !hasFlag(msgs[i].Flags, imap.FlagSeen) {
+		if !store.HasFlag(msgs[i].Flags, string(imap.FlagSeen)) {
 			uids = append(uids, msgs[i].UID)
 		}
 	}

@@ -97,6 +97,9 @@ type envOptions struct {
 	wrap func(store.Store) store.Store
 	// throttle is given to auth.Service.
 	throttle auth.Throttle
+	// learn and report are Options.Learn and Options.Report.
+	learn  func(raw []byte, spam bool)
+	report func(accountID int64, raw []byte)
 }
 
 // refuseThrottle throttles one account, as internal/throttle does after too
@@ -135,6 +138,8 @@ func newEnv(t testing.TB, opts ...envOptions) *testEnv {
 	}
 	var st store.Store = sq
 	var throttle auth.Throttle
+	var learn func([]byte, bool)
+	var report func(int64, []byte)
 	for _, o := range opts {
 		if o.wrap != nil {
 			st = o.wrap(st)
@@ -142,12 +147,18 @@ func newEnv(t testing.TB, opts ...envOptions) *testEnv {
 		if o.throttle != nil {
 			throttle = o.throttle
 		}
+		if o.learn != nil {
+			learn = o.learn
+		}
+		if o.report != nil {
+			report = o.report
+		}
 	}
 	lw := &logWriter{t: t}
 	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	serverTLS, clientTLS := tlsPair(t)
 	authSvc := &auth.Service{Store: st, Clock: clock.Real{}, Verify: verifyPassword, Throttle: throttle, Logger: slog.New(slog.DiscardHandler)}
-	srv, err := New(Options{Store: st, Auth: authSvc, Logger: log, TLSConfig: serverTLS})
+	srv, err := New(Options{Store: st, Auth: authSvc, Logger: log, TLSConfig: serverTLS, Learn: learn, Report: report})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}

@@ -2,10 +2,12 @@ package imapd
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"govmail/internal/store"
 )
@@ -85,13 +87,22 @@ func TestSharedStateLoadRacesWithWriters(t *testing.T) {
 			} else {
 				hs.set(nil, change)
 			}
-			c := e.login(addr, pw, nil)
+			var w wire
+			c := e.dialOptions(&imapclient.Options{DebugWriter: &w})
+			if err := c.Login(addr, pw).Wait(); err != nil {
+				t.Fatal(err)
+			}
 			sel, err := c.Select("INBOX", nil).Wait()
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sel.NumMessages != uint32(len(tc.want)) {
 				t.Errorf("EXISTS %d, want %d", sel.NumMessages, len(tc.want))
+			}
+			// Every message is unseen: UNSEEN names the first one still in
+			// the mailbox, whichever read SELECT took the flags from.
+			if !strings.Contains(w.String(), "[UNSEEN 1]") {
+				t.Errorf("SELECT without [UNSEEN 1]:\n%s", w.String())
 			}
 			got := fetchUIDs(t, c)
 			if len(got) != len(tc.want) {

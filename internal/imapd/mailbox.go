@@ -78,10 +78,13 @@ func newRegistry(st store.Store, log *slog.Logger) *registry {
 func (r *registry) stop() { r.unlisten() }
 
 // acquire returns the loaded state of a mailbox, loading it for the first
-// session. Every successful acquire is paired with a release.
-func (r *registry) acquire(ctx context.Context, id int64) (*sharedBox, error) {
+// session. Every successful acquire is paired with a release. When this call
+// loaded the state, rows are the message rows it read (never nil then, even
+// for an empty mailbox), so that SELECT need not read them a second time; a
+// session joining state already loaded gets nil.
+func (r *registry) acquire(ctx context.Context, id int64) (b *sharedBox, rows []store.Message, err error) {
 	r.mu.Lock()
-	b := r.open[id]
+	b = r.open[id]
 	if b != nil {
 		b.refs++
 		r.mu.Unlock()
@@ -89,13 +92,13 @@ func (r *registry) acquire(ctx context.Context, id int64) (*sharedBox, error) {
 		case <-b.ready:
 		case <-ctx.Done():
 			r.release(b)
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		if b.err != nil {
 			// The loader removed the failed state; nothing to release.
-			return nil, b.err
+			return nil, nil, b.err
 		}
-		return b, nil
+		return b, nil, nil
 	}
 	// The state is in the map before the store is read, so that every event
 	// committed after the read is caught (in pending) and none is lost.
@@ -106,6 +109,8 @@ func (r *registry) acquire(ctx context.Context, id int64) (*sharedBox, error) {
 	msgs, modseq, err := r.store.Messages(ctx, id, false)
 	if err != nil {
 		err = fmt.Errorf("load mailbox %d: %w", id, err)
+	} else if msgs == nil {
+		msgs = []store.Message{}
 	}
 	b.mu.Lock()
 	if err == nil {
@@ -132,9 +137,9 @@ func (r *registry) acquire(ctx context.Context, id int64) (*sharedBox, error) {
 	}
 	close(b.ready)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return b, nil
+	return b, msgs, nil
 }
 
 // release drops a session's hold; the last one out frees the state.

@@ -167,12 +167,12 @@ func (se *searcher) match(c *candidate, cr *imap.SearchCriteria) (bool, error) {
 		}
 	}
 	for _, f := range cr.Flag {
-		if !hasFlag(c.m.Flags, f) {
+		if !store.HasFlag(c.m.Flags, string(f)) {
 			return false, nil // \Recent is never set: NEW matches nothing
 		}
 	}
 	for _, f := range cr.NotFlag {
-		if hasFlag(c.m.Flags, f) {
+		if store.HasFlag(c.m.Flags, string(f)) {
 			return false, nil
 		}
 	}

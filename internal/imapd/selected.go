@@ -25,24 +25,29 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
-	box, err := s.srv.boxes.acquire(ctx, mb.ID)
+	box, msgs, err := s.srv.boxes.acquire(ctx, mb.ID)
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
 	// Flags in use and the first unseen message are not kept in memory (the
-	// shared state holds UIDs only), so SELECT reads them; it is one indexed
-	// scan without message metadata.
-	msgs, _, err := s.srv.store.Messages(ctx, mb.ID, false)
-	if err != nil {
-		s.srv.boxes.release(box)
-		return nil, s.fail("select", err)
+	// shared state holds UIDs only), so SELECT reads them: from the rows that
+	// loaded the shared state when this SELECT loaded it (the usual case, one
+	// session per folder), else in one indexed scan without message metadata.
+	if msgs == nil {
+		if msgs, _, err = s.srv.store.Messages(ctx, mb.ID, false); err != nil {
+			s.srv.boxes.release(box)
+			return nil, s.fail("select", err)
+		}
 	}
 	flags := systemFlags()
-	var firstUnseen uint32
+	// The rows may be older than the shared state (events committed while it
+	// loaded are in uids, not in them), so UNSEEN names the first unseen
+	// message still in the mailbox, found under the lock below.
+	var unseen []uint32
 	for i := range msgs {
 		m := &msgs[i]
-		if firstUnseen == 0 && !hasFlag(m.Flags, imap.FlagSeen) {
-			firstUnseen = m.UID
+		if !store.HasFlag(m.Flags, string(imap.FlagSeen)) {
+			unseen = append(unseen, m.UID)
 		}
 		for _, f := range m.Flags {
 			if !slices.ContainsFunc(flags, func(g imap.Flag) bool { return strings.EqualFold(string(g), f) }) {
@@ -66,9 +71,10 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		// must stay above every UID the client is told about.
 		data.UIDNext = imap.UID(box.uids[n-1] + 1)
 	}
-	if firstUnseen != 0 {
-		if i, ok := slices.BinarySearch(box.uids, firstUnseen); ok {
+	for _, uid := range unseen {
+		if i, ok := slices.BinarySearch(box.uids, uid); ok {
 			data.FirstUnseenSeqNum = uint32(i + 1)
+			break
 		}
 	}
 	box.mu.RUnlock()
@@ -151,7 +157,7 @@ func (s *session) Expunge(_ *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 		// UID EXPUNGE removes only the listed messages that are \Deleted (RFC 4315).
 		target = []uint32{}
 		for i := range msgs {
-			if hasFlag(msgs[i].Flags, imap.FlagDeleted) {
+			if store.HasFlag(msgs[i].Flags, string(imap.FlagDeleted)) {
 				target = append(target, msgs[i].UID)
 			}
 		}
@@ -232,33 +238,24 @@ func copyData(uidValidity uint32, pairs []store.UIDPair) *imap.CopyData {
 	return d
 }
 
-func hasFlag(flags []string, f imap.Flag) bool {
-	return slices.ContainsFunc(flags, func(x string) bool { return strings.EqualFold(x, string(f)) })
-}
-
-// teach hands messages moving into or out of Junk to the spam filter (R4.2);
-// it reads the bodies before a MOVE removes them.
+// teach hands messages moving into or out of Junk to the spam filter (R4.2),
+// and messages moving into the report folder to Report (R13.1); it reads the
+// bodies, once for both, before a MOVE removes them.
 func (s *session) teach(v *view, uids []uint32, dst *store.Mailbox) {
-	if s.srv.report != nil && dst.Name == store.ReportFolder && v.id != dst.ID {
-		msgs, err := s.srv.store.MessagesByUID(s.srv.ctx, v.id, uids, false)
-		if err == nil {
-			for _, m := range msgs {
-				if raw, err := s.srv.store.ReadBlob(s.srv.ctx, m.BlobID); err == nil {
-					s.srv.report(s.accountID, raw)
-				}
-			}
-		}
-	}
-	if s.srv.learn == nil || v.id == dst.ID {
+	if v.id == dst.ID {
 		return
 	}
-	var spam bool
-	switch {
-	case dst.SpecialUse == store.SpecialJunk && v.special != store.SpecialJunk:
-		spam = true
-	case v.special == store.SpecialJunk && dst.SpecialUse != store.SpecialJunk && dst.SpecialUse != store.SpecialTrash:
-		spam = false
-	default:
+	report := s.srv.report != nil && dst.Name == store.ReportFolder
+	learn, spam := false, false
+	if s.srv.learn != nil {
+		switch {
+		case dst.SpecialUse == store.SpecialJunk && v.special != store.SpecialJunk:
+			learn, spam = true, true
+		case v.special == store.SpecialJunk && dst.SpecialUse != store.SpecialJunk && dst.SpecialUse != store.SpecialTrash:
+			learn = true
+		}
+	}
+	if !report && !learn {
 		return
 	}
 	msgs, err := s.srv.store.MessagesByUID(s.srv.ctx, v.id, uids, false)
@@ -266,7 +263,14 @@ func (s *session) teach(v *view, uids []uint32, dst *store.Mailbox) {
 		return
 	}
 	for _, m := range msgs {
-		if raw, err := s.srv.store.ReadBlob(s.srv.ctx, m.BlobID); err == nil {
+		raw, err := s.srv.store.ReadBlob(s.srv.ctx, m.BlobID)
+		if err != nil {
+			continue
+		}
+		if report {
+			s.srv.report(s.accountID, raw)
+		}
+		if learn {
 			s.srv.learn(raw, spam)
 		}
 	}

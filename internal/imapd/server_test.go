@@ -6,6 +6,7 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -939,5 +940,79 @@ func TestCloseEndsSessions(t *testing.T) {
 	}
 	if _, err := imapclient.DialStartTLS(e.addr, &imapclient.Options{TLSConfig: e.clientTLS}); err == nil {
 		t.Error("a new connection was accepted after Close")
+	}
+}
+
+// R4.2 and R13.1: a message moved or copied into Junk teaches the spam filter
+// "spam", one taken out of Junk (but not into Trash) teaches "ham", and one put
+// into "Báo cáo" is reported; other moves tell nobody. Each message's own bytes
+// are handed over, once per step.
+func TestJunkLearningAndReports(t *testing.T) {
+	type call struct {
+		subject string
+		spam    bool // learn only
+		account int64
+	}
+	var mu sync.Mutex
+	var learned, reported []call
+	subjectOf := func(raw []byte) string {
+		_, rest, _ := strings.Cut(string(raw), "\r\nSubject: ")
+		s, _, _ := strings.Cut(rest, "\r\n")
+		return s
+	}
+	e := newEnv(t, envOptions{
+		learn: func(raw []byte, spam bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			learned = append(learned, call{subject: subjectOf(raw), spam: spam})
+		},
+		report: func(accountID int64, raw []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			reported = append(reported, call{subject: subjectOf(raw), account: accountID})
+		},
+	})
+	a := e.account("an@sonla.gov.vn", pw, nil)
+	for _, s := range []string{"thu A", "thu B", "thu C"} {
+		e.deliver(a, "", simpleMessage(s, "noi dung"))
+	}
+	c := e.login("an@sonla.gov.vn", pw, nil)
+	steps := []struct {
+		name          string
+		from          string
+		do            func() error
+		learn, report []call
+	}{
+		{"MOVE into Junk is spam", "INBOX", func() error { _, err := c.Move(imap.UIDSetNum(1), "Junk").Wait(); return err },
+			[]call{{subject: "thu A", spam: true}}, nil},
+		{"COPY into Báo cáo is a report", "INBOX", func() error { _, err := c.Copy(imap.UIDSetNum(2), store.ReportFolder).Wait(); return err },
+			nil, []call{{subject: "thu B", account: a.ID}}},
+		{"COPY into Archive tells nobody", "INBOX", func() error { _, err := c.Copy(imap.UIDSetNum(3), "Archive").Wait(); return err },
+			nil, nil},
+		{"COPY out of Junk into Trash tells nobody", "Junk", func() error { _, err := c.Copy(imap.UIDSetNum(1), "Trash").Wait(); return err },
+			nil, nil},
+		{"MOVE out of Junk into INBOX is ham", "Junk", func() error { _, err := c.Move(imap.UIDSetNum(1), "INBOX").Wait(); return err },
+			[]call{{subject: "thu A", spam: false}}, nil},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if _, err := c.Select(st.from, nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			learned, reported = nil, nil
+			mu.Unlock()
+			if err := st.do(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(learned, st.learn) {
+				t.Errorf("learned %+v, want %+v", learned, st.learn)
+			}
+			if !slices.Equal(reported, st.report) {
+				t.Errorf("reported %+v, want %+v", reported, st.report)
+			}
+		})
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 
 	"govmail/internal/auth"
@@ -123,14 +122,12 @@ func (m *maildrop) Commit(ctx context.Context, deleted []string) error {
 	if len(deleted) == 0 {
 		return nil
 	}
+	// The session passes back UIDLs of the snapshot Messages returned, so
+	// every one is in m.msgs.
 	uids := make([]uint32, 0, len(deleted))
 	for _, id := range deleted {
 		if x, ok := m.msgs[id]; ok {
 			uids = append(uids, x.UID)
-		} else if i := strings.LastIndexByte(id, '.'); i >= 0 {
-			if u, err := strconv.ParseUint(id[i+1:], 10, 32); err == nil {
-				uids = append(uids, uint32(u))
-			}
 		}
 	}
 	if _, err := m.b.Store.Expunge(ctx, m.mb.ID, uids); err != nil {

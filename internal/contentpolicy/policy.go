@@ -138,6 +138,10 @@ func (p *Policy) UnitAllowList(unit string) []string {
 	return p.unitAllow[unit].list()
 }
 
+// HasUnitAllowLists tells whether any unit has an allow-list, so that a caller
+// can skip finding a recipient's unit when none could change the verdict.
+func (p *Policy) HasUnitAllowLists() bool { return len(p.unitAllow) > 0 }
+
 // Classify decides on a message from its header and envelope sender, without a
 // unit's allow-list.
 func (p *Policy) Classify(h Header, envelopeFrom string) Verdict {

@@ -155,6 +155,10 @@ func TestUnitAllow_R4_2(t *testing.T) {
 	if v := p.ClassifyFor(h, "", p.UnitAllowList("skhcn")); !v.Held() {
 		t.Fatalf("unit without allow-list: %+v", v)
 	}
+	// Delivery looks a recipient's unit up only when some unit has a list.
+	if !p.HasUnitAllowLists() || mustNew(t, DefaultConfig()).HasUnitAllowLists() {
+		t.Errorf("HasUnitAllowLists: %v with lists, %v without", p.HasUnitAllowLists(), mustNew(t, DefaultConfig()).HasUnitAllowLists())
+	}
 	// A list from the database is passed the same way; bad entries are skipped.
 	if v := p.ClassifyFor(h, "", []string{"not a domain", "ZALO.ME."}); v.Action != ActionAllow {
 		t.Fatalf("runtime allow-list: %+v", v)

@@ -39,7 +39,6 @@ type Envelope struct {
 	Recipients []Recipient
 	ClientIP   string
 	ClientHelo string
-	ClientHost string // reverse DNS, if known
 	Proto      string // ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS ...
 	Direction  string // in, internal
 	AuthUser   string
@@ -267,9 +266,10 @@ func checkAttachment(p *mailparse.Parsed, limit int64) error {
 }
 
 // unitOf is the local part of the recipient's top-level unit, the key of the
-// per-unit allow-lists; "" when it has none. Only called when a policy matched.
+// per-unit allow-lists; "" when it has none. Only called when a policy matched;
+// without any allow-list the unit changes nothing, so the store is not asked.
 func (d *Deliverer) unitOf(ctx context.Context, accountID int64) string {
-	if d.Filter == nil || d.Filter.Policy == nil {
+	if d.Filter == nil || d.Filter.Policy == nil || !d.Filter.Policy.HasUnitAllowLists() {
 		return ""
 	}
 	a, err := d.Store.AccountByID(ctx, accountID)

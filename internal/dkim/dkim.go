@@ -28,6 +28,8 @@ import (
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
+
+	"govmail/internal/address"
 )
 
 // Algorithms.
@@ -340,7 +342,7 @@ func (r *Keyring) Sign(raw []byte) ([]byte, error) {
 	if len(keys) == 0 {
 		return raw, nil
 	}
-	var sigs bytes.Buffer
+	var sigs []byte
 	// RSA first so that the Ed25519 signature is on top: verifiers that try
 	// signatures in order meet the modern one first.
 	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Algorithm == RSA && keys[j].Algorithm != RSA })
@@ -360,14 +362,10 @@ func (r *Keyring) Sign(raw []byte) ([]byte, error) {
 		if err := s.Close(); err != nil {
 			return nil, fmt.Errorf("dkim sign %s: %w", k.Selector, err)
 		}
-		sig := s.Signature()
-		out := make([]byte, 0, len(sig)+sigs.Len())
-		out = append(out, sig...)
-		out = append(out, sigs.Bytes()...)
-		sigs.Reset()
-		sigs.Write(out)
+		// Each signature goes above those made before it.
+		sigs = append([]byte(s.Signature()), sigs...)
 	}
-	return append(sigs.Bytes(), raw...), nil
+	return append(sigs, raw...), nil
 }
 
 // FromDomain returns the lower-case domain of the header From of raw, ""
@@ -398,9 +396,5 @@ func FromDomain(raw []byte) string {
 		}
 		addr = strings.TrimSpace(v)
 	}
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
+	return address.Domain(addr)
 }

@@ -292,7 +292,10 @@ func (q *Queue) Submit(ctx context.Context, s *Submission) (int64, error) {
 			raw = signed
 		}
 	}
-	p := mailparse.Parse(raw)
+	// Only From and Message-ID are wanted, for the log: parse the header
+	// block alone rather than walk every MIME part of a message that may
+	// carry tens of megabytes of attachments.
+	p := mailparse.Parse(headerBlock(raw))
 	m := &store.QueuedMessage{
 		From: s.From, HeaderFrom: p.From, MessageID: p.MessageID, AuthUser: s.AuthUser, ClientIP: s.ClientIP,
 		CreatedAt: now, EnvID: s.EnvID, Ret: s.Ret, UTF8: s.UTF8, Held: s.Hold != "", HoldReason: s.Hold,
@@ -316,6 +319,15 @@ func (q *Queue) Submit(ctx context.Context, s *Submission) (int64, error) {
 	}
 	q.Wake()
 	return id, nil
+}
+
+// headerBlock is raw up to and including the blank line that ends its header
+// (all of raw when there is none): the header fields parse the same from it.
+func headerBlock(raw []byte) []byte {
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		return raw[:i+4]
+	}
+	return raw
 }
 
 // Wake makes idle workers look for due mail now.

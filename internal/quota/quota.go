@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
 
 	"govmail/internal/notify"
 	"govmail/internal/store"
@@ -32,11 +31,9 @@ func (w *Watcher) level(a *store.Account) int {
 	}
 	pct := float64(a.UsedBytes) * 100 / float64(a.QuotaBytes)
 	lvl := 0
-	ts := append([]int(nil), w.Thresholds...)
-	sort.Ints(ts)
-	for _, t := range ts {
+	for _, t := range w.Thresholds {
 		if pct >= float64(t) {
-			lvl = t
+			lvl = max(lvl, t)
 		}
 	}
 	return lvl

@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"govmail/internal/address"
 	"govmail/internal/auth"
 	"govmail/internal/clock"
 	"govmail/internal/delivery"
@@ -334,8 +335,7 @@ func (s *Server) resolve(ctx context.Context, addr string) ([]*store.Account, er
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	local := addr[:strings.LastIndexByte(addr, '@')]
-	if local == "postmaster" || local == "abuse" {
+	if local := address.Local(addr); local == "postmaster" || local == "abuse" {
 		ops, err := s.store.ListAccounts(ctx, store.AccountFilter{State: store.StateActive})
 		if err != nil {
 			return nil, err

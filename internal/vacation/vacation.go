@@ -183,6 +183,11 @@ func (r *Responder) Handle(ctx context.Context, env *delivery.Envelope, delivere
 }
 
 func (r *Responder) answer(ctx context.Context, accountID int64, sender string, orig mail.Header, now time.Time) error {
+	// Almost no recipient is away: one read of the switch, not of every
+	// setting, for each recipient of each delivered message.
+	if on, err := r.Store.UserSetting(ctx, accountID, KeyOn); err != nil || on != "1" {
+		return err
+	}
 	s, err := Load(ctx, r.Store, accountID)
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ type fakeStore struct {
 	settings map[int64]map[string]string
 	notices  map[string]bool
 	accts    map[int64]*store.Account
+	reads    int // UserSetting calls
 }
 
 func newFakeStore() *fakeStore {
@@ -34,6 +35,7 @@ func newFakeStore() *fakeStore {
 func (f *fakeStore) UserSetting(_ context.Context, id int64, key string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	return f.settings[id][key], nil
 }
 
@@ -258,6 +260,21 @@ func TestOtherAccountsNotAway(t *testing.T) {
 	d := []delivery.Delivered{{Recipient: delivery.Recipient{AccountID: 2}}}
 	if n := f.deliver(t, "binh@example.vn", msg(""), d); n != 0 {
 		t.Errorf("%d replies for an account without a responder", n)
+	}
+}
+
+// Every delivered message asks about each recipient; one without a responder
+// costs one settings read, not one per setting.
+func TestRecipientNotAwayCostsOneRead(t *testing.T) {
+	f := newFixture(t)
+	f.st.accts[2] = &store.Account{ID: 2, Address: "binh2@sonla.gov.vn", State: store.StateActive}
+	d := []delivery.Delivered{{Recipient: delivery.Recipient{AccountID: 2}}}
+	f.st.reads = 0
+	if n := f.deliver(t, "binh@example.vn", msg(""), d); n != 0 {
+		t.Errorf("%d replies for an account without a responder", n)
+	}
+	if f.st.reads != 1 {
+		t.Errorf("%d settings reads, want 1", f.st.reads)
 	}
 }
 

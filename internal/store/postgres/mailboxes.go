@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,17 +24,6 @@ func scanMailbox(row pgx.Row) (*store.Mailbox, error) {
 	}
 	m.UIDValidity, m.UIDNext, m.HighestModSeq = uint32(uv), uint32(next), uint64(ms)
 	return &m, nil
-}
-
-// canonName makes INBOX case-insensitive (RFC 3501 5.1).
-func canonName(name string) string {
-	if strings.EqualFold(name, "INBOX") {
-		return "INBOX"
-	}
-	if len(name) > 6 && strings.EqualFold(name[:6], "INBOX/") {
-		return "INBOX" + name[5:]
-	}
-	return name
 }
 
 // insertMailboxes creates folders in one statement and returns the ones made
@@ -105,12 +93,12 @@ func (s *Store) ListMailboxes(ctx context.Context, accountID int64) ([]store.Mai
 
 // MailboxByName finds a folder.
 func (s *Store) MailboxByName(ctx context.Context, accountID int64, name string) (*store.Mailbox, error) {
-	return scanMailbox(s.pool.QueryRow(ctx, `SELECT `+mailboxCols+` FROM mailboxes WHERE account_id = $1 AND name = $2`, accountID, canonName(name)))
+	return scanMailbox(s.pool.QueryRow(ctx, `SELECT `+mailboxCols+` FROM mailboxes WHERE account_id = $1 AND name = $2`, accountID, store.CanonMailboxName(name)))
 }
 
 // CreateMailbox creates a folder.
 func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, special string) (*store.Mailbox, error) {
-	name = canonName(name)
+	name = store.CanonMailboxName(name)
 	if name == "" {
 		return nil, fmt.Errorf("empty name: %w", store.ErrMailboxInvalid)
 	}
@@ -128,7 +116,7 @@ func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, specia
 
 // DeleteMailbox removes a folder and its messages. INBOX cannot be deleted.
 func (s *Store) DeleteMailbox(ctx context.Context, accountID int64, name string) error {
-	name = canonName(name)
+	name = store.CanonMailboxName(name)
 	if name == "INBOX" {
 		return fmt.Errorf("INBOX: %w", store.ErrMailboxInvalid)
 	}
@@ -157,7 +145,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, accountID int64, name string)
 // RenameMailbox renames a folder and its children. Renaming INBOX moves its
 // messages to a new folder and leaves INBOX empty (RFC 3501 6.3.5).
 func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, newName string) error {
-	oldName, newName = canonName(oldName), canonName(newName)
+	oldName, newName = store.CanonMailboxName(oldName), store.CanonMailboxName(newName)
 	if newName == "INBOX" || newName == "" {
 		return fmt.Errorf("rename to %q: %w", newName, store.ErrMailboxInvalid)
 	}
@@ -218,7 +206,7 @@ func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, new
 // SetSubscribed marks a folder (un)subscribed.
 func (s *Store) SetSubscribed(ctx context.Context, accountID int64, name string, sub bool) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(ctx, `UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3`, sub, accountID, canonName(name)))
+		return expectOne(tx.Exec(ctx, `UPDATE mailboxes SET subscribed = $1 WHERE account_id = $2 AND name = $3`, sub, accountID, store.CanonMailboxName(name)))
 	})
 }
 

@@ -98,18 +98,7 @@ func unrefBlobs(ctx context.Context, tx pgx.Tx, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	var uniq []int64
-	var counts []int64
-	for _, id := range ids {
-		if len(uniq) > 0 && uniq[len(uniq)-1] == id {
-			counts[len(counts)-1]++
-			continue
-		}
-		uniq = append(uniq, id)
-		counts = append(counts, 1)
-	}
+	uniq, counts := countIDs(ids)
 	if len(uniq) > 1 {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM blobs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, uniq); err != nil {
 			return fmt.Errorf("lock blobs: %w", err)
@@ -142,6 +131,20 @@ func unrefBlobs(ctx context.Context, tx pgx.Tx, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// countIDs is ids sorted without repeats (the lock order of blob rows) with
+// how many times each appears, leaving ids as they are.
+func countIDs(ids []int64) (uniq, counts []int64) {
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		if len(uniq) > 0 && uniq[len(uniq)-1] == id {
+			counts[len(counts)-1]++
+			continue
+		}
+		uniq = append(uniq, id)
+		counts = append(counts, 1)
+	}
+	return uniq, counts
 }
 
 // newRow is a message about to be inserted.
@@ -260,15 +263,7 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 				a.used += pb.size
 			}
 			if t.Log != nil {
-				e := *t.Log
-				if o.Err == nil {
-					if e.Status == "" {
-						e.Status = store.LogDelivered
-					}
-				} else {
-					e.Status = store.LogRefused
-					e.Error = o.Err.Error()
-				}
+				e := t.LogFor(o.Err)
 				if err := s.insertLog(ctx, tx, &e); err != nil {
 					return err
 				}
@@ -291,7 +286,7 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 // (the hidden quarantine folder), else INBOX when it is gone (a filter named a
 // folder the user removed: INBOX rather than a loss).
 func (s *Store) deliveryMailbox(ctx context.Context, tx pgx.Tx, t store.DeliveryTarget) (int64, error) {
-	name := canonName(t.Mailbox)
+	name := store.CanonMailboxName(t.Mailbox)
 	if name == "" {
 		name = "INBOX"
 	}
@@ -424,11 +419,8 @@ func (s *Store) MessagesByUID(ctx context.Context, mailboxID int64, uids []uint3
 	}
 	// A contiguous run is one range scan; otherwise read the span and filter,
 	// which is cheaper than an array of thousands of UIDs.
-	lo, hi := minU(uids), maxU(uids)
-	want := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		want[u] = true
-	}
+	lo, hi := store.UIDSpan(uids)
+	want := store.UIDSet(uids)
 	rows, err := s.pool.Query(ctx, `SELECT `+cols+` FROM messages WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid`, mailboxID, int64(lo), int64(hi))
 	if err != nil {
 		return nil, fmt.Errorf("messages by uid: %w", err)
@@ -498,15 +490,13 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 		if len(uids) == 0 {
 			return nil
 		}
+		lo, hi := store.UIDSpan(uids)
 		rows, err := tx.Query(ctx, `SELECT uid, flags FROM messages WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid`,
-			mailboxID, int64(minU(uids)), int64(maxU(uids)))
+			mailboxID, int64(lo), int64(hi))
 		if err != nil {
 			return fmt.Errorf("store flags: %w", err)
 		}
-		want := make(map[uint32]bool, len(uids))
-		for _, u := range uids {
-			want[u] = true
-		}
+		want := store.UIDSet(uids)
 		var todoUIDs []int64
 		var todoFlags []string
 		var todoSets [][]string
@@ -520,20 +510,7 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 			if !want[uint32(uid)] {
 				continue
 			}
-			old := store.SplitFlags(fs)
-			var nf []string
-			switch op {
-			case store.FlagsSet:
-				nf = flags
-			case store.FlagsAdd:
-				nf = store.NormFlags(append(append([]string{}, old...), flags...))
-			case store.FlagsRemove:
-				for _, f := range old {
-					if !store.HasFlag(flags, f) {
-						nf = append(nf, f)
-					}
-				}
-			}
+			nf := store.ApplyFlags(op, store.SplitFlags(fs), flags)
 			if store.JoinFlags(nf) != fs {
 				todoUIDs = append(todoUIDs, uid)
 				todoFlags = append(todoFlags, store.JoinFlags(nf))
@@ -569,20 +546,6 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 	return changed, err
 }
 
-func minU(u []uint32) uint32 {
-	if len(u) == 0 {
-		return 1
-	}
-	return slices.Min(u)
-}
-
-func maxU(u []uint32) uint32 {
-	if len(u) == 0 {
-		return 0
-	}
-	return slices.Max(u)
-}
-
 func uidsTx(ctx context.Context, tx pgx.Tx, mailboxID int64) ([]uint32, error) {
 	rows, err := tx.Query(ctx, `SELECT uid FROM messages WHERE mailbox_id = $1 ORDER BY uid`, mailboxID)
 	if err != nil {
@@ -615,12 +578,10 @@ func (s *Store) copyTx(ctx context.Context, tx pgx.Tx, w *writeCtx, src int64, u
 	if len(uids) == 0 {
 		return []store.UIDPair{}, nil
 	}
-	want := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		want[u] = true
-	}
+	want := store.UIDSet(uids)
+	lo, hi := store.UIDSpan(uids)
 	rows, err := tx.Query(ctx, `SELECT uid, blob_id, flags, size, internal_date, meta FROM messages WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid`,
-		src, int64(minU(uids)), int64(maxU(uids)))
+		src, int64(lo), int64(hi))
 	if err != nil {
 		return nil, err
 	}
@@ -678,17 +639,7 @@ func (s *Store) copyTx(ctx context.Context, tx pgx.Tx, w *writeCtx, src int64, u
 
 // refBlobs adds one reference per id (ids may repeat), in id order.
 func refBlobs(ctx context.Context, tx pgx.Tx, ids []int64) error {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	var uniq, counts []int64
-	for _, id := range ids {
-		if len(uniq) > 0 && uniq[len(uniq)-1] == id {
-			counts[len(counts)-1]++
-			continue
-		}
-		uniq = append(uniq, id)
-		counts = append(counts, 1)
-	}
+	uniq, counts := countIDs(ids)
 	if len(uniq) > 1 {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM blobs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, uniq); err != nil {
 			return fmt.Errorf("lock blobs: %w", err)
@@ -729,21 +680,17 @@ func (s *Store) expungeTx(ctx context.Context, tx pgx.Tx, w *writeCtx, mailboxID
 	if err != nil {
 		return nil, err
 	}
-	var want map[uint32]bool
-	if uids != nil {
-		want = make(map[uint32]bool, len(uids))
-		for _, u := range uids {
-			want[u] = true
-		}
-	}
 	// Given UIDs bound the scan, so a POP3 DELE or a MOVE out of a large folder
 	// reads only the span it touches.
+	var want map[uint32]bool
 	lo, hi := int64(0), int64(1<<32-1)
 	if uids != nil {
 		if len(uids) == 0 {
 			return nil, nil
 		}
-		lo, hi = int64(minU(uids)), int64(maxU(uids))
+		want = store.UIDSet(uids)
+		l, h := store.UIDSpan(uids)
+		lo, hi = int64(l), int64(h)
 	}
 	rows, err := tx.Query(ctx, `SELECT uid, blob_id, size, flags FROM messages WHERE mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid`, mailboxID, lo, hi)
 	if err != nil {

@@ -12,19 +12,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	addrpkg "govmail/internal/address"
 	"govmail/internal/store"
 )
 
 const queueMsgCols = `id, envelope_from, header_from, message_id, auth_user, client_ip, size, created_at, env_id, ret, utf8, held, hold_reason`
 const queueRcptCols = `id, message_id, address, domain, orcpt, notify, state, attempts, next_attempt, last_attempt, last_error, delay_notified`
-
-func recipientDomain(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")
-}
 
 // Enqueue stores the body once and a row per recipient.
 func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.QueuedMessage, logs []store.LogEntry) (int64, error) {
@@ -55,7 +48,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 		nexts := make([]int64, len(m.Recipients))
 		for i := range m.Recipients {
 			r := &m.Recipients[i]
-			r.Domain = recipientDomain(r.Address)
+			r.Domain = addrpkg.Domain(r.Address)
 			r.State = store.QueueQueued
 			if r.NextAttempt.IsZero() {
 				r.NextAttempt = m.CreatedAt

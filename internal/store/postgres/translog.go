@@ -50,7 +50,10 @@ func (s *Store) SearchLog(ctx context.Context, f store.LogFilter) ([]store.LogEn
 		where = append(where, `auth_user = `+a.add(strings.ToLower(f.AuthUser)))
 	}
 	if f.BeforeID != 0 {
-		where = append(where, `id < `+a.add(f.BeforeID))
+		// Keyset paging in the order of the results (time, then id), as the
+		// SQLite store does: ids follow insertion, not time, so "id <" skipped
+		// or ended pages whenever the two disagreed.
+		where = append(where, `(time, id) < (SELECT time, id FROM translog WHERE id = `+a.add(f.BeforeID)+`)`)
 	}
 	q := `SELECT id, time, time_offset, direction, proto, envelope_from, header_from, recipient, client_ip, size, message_id, auth_user, status, error FROM translog`
 	if len(where) > 0 {

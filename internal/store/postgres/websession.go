@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -140,7 +140,7 @@ func readThrottle(ctx context.Context, q querier, keys []string) (map[string][]b
 // the first failure of a key has no row to lock yet. Under READ COMMITTED the
 // read after the locks sees what the previous holder committed.
 func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func(map[string][]byte) ([]store.ThrottleState, error)) error {
-	keys = sortedUnique(keys)
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx, w *writeCtx) error {
 		for _, k := range keys {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClassThrottle, k); err != nil {
@@ -188,18 +188,4 @@ func (s *Store) PurgeThrottleStates(ctx context.Context, before time.Time) (int,
 		return 0, fmt.Errorf("purge throttle state: %w", err)
 	}
 	return int(n), nil
-}
-
-// sortedUnique returns keys sorted without repeats, a fresh slice.
-func sortedUnique(keys []string) []string {
-	out := append([]string(nil), keys...)
-	sort.Strings(out)
-	j := 0
-	for i, k := range out {
-		if i == 0 || k != out[j-1] {
-			out[j] = k
-			j++
-		}
-	}
-	return out[:j]
 }

@@ -50,10 +50,6 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 		a.Role = store.RoleUser
 	}
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		var unit any
-		if a.UnitID != 0 {
-			unit = a.UnitID
-		}
 		// R5.7: one namespace; checked inside the transaction so two creations
 		// cannot both take the same address.
 		if use, err := addressUseTx(tx, a.Address, a.CreatedAt); err != nil {
@@ -70,7 +66,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *store.Account) error {
 		res, err := tx.Exec(`INSERT INTO accounts (address, display_name, kind, unit_id, password_hash, must_change,
 			password_set_at, state, lock_reason, created_at, quota_bytes, role, name_folded, birth_year, address_note)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			a.Address, a.DisplayName, string(a.Kind), unit, a.PasswordHash, boolInt(a.MustChange),
+			a.Address, a.DisplayName, string(a.Kind), store.NullID(a.UnitID), a.PasswordHash, boolInt(a.MustChange),
 			store.Micros(a.PasswordSetAt), string(a.State), a.LockReason, store.Micros(a.CreatedAt), a.QuotaBytes,
 			a.Role, textfold.Search(a.DisplayName), a.BirthYear, a.AddressNote)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"govmail/internal/store"
 )
@@ -24,17 +23,6 @@ func scanMailbox(row interface{ Scan(...any) error }) (*store.Mailbox, error) {
 	}
 	m.Subscribed = sub != 0
 	return &m, nil
-}
-
-// canonName makes INBOX case-insensitive (RFC 3501 5.1).
-func canonName(name string) string {
-	if strings.EqualFold(name, "INBOX") {
-		return "INBOX"
-	}
-	if len(name) > 6 && strings.EqualFold(name[:6], "INBOX/") {
-		return "INBOX" + name[5:]
-	}
-	return name
 }
 
 func (s *Store) insertMailbox(tx *sql.Tx, accountID int64, name, special string) (*store.Mailbox, error) {
@@ -79,12 +67,12 @@ func (s *Store) ListMailboxes(ctx context.Context, accountID int64) ([]store.Mai
 
 // MailboxByName finds a folder.
 func (s *Store) MailboxByName(ctx context.Context, accountID int64, name string) (*store.Mailbox, error) {
-	return scanMailbox(s.rdb.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes WHERE account_id = ? AND name = ?`, accountID, canonName(name)))
+	return scanMailbox(s.rdb.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes WHERE account_id = ? AND name = ?`, accountID, store.CanonMailboxName(name)))
 }
 
 // CreateMailbox creates a folder.
 func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, special string) (*store.Mailbox, error) {
-	name = canonName(name)
+	name = store.CanonMailboxName(name)
 	if name == "" {
 		return nil, fmt.Errorf("empty name: %w", store.ErrMailboxInvalid)
 	}
@@ -102,7 +90,7 @@ func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, specia
 
 // DeleteMailbox removes a folder and its messages. INBOX cannot be deleted.
 func (s *Store) DeleteMailbox(ctx context.Context, accountID int64, name string) error {
-	name = canonName(name)
+	name = store.CanonMailboxName(name)
 	if name == "INBOX" {
 		return fmt.Errorf("INBOX: %w", store.ErrMailboxInvalid)
 	}
@@ -128,7 +116,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, accountID int64, name string)
 // RenameMailbox renames a folder and its children. Renaming INBOX moves its
 // messages to a new folder and leaves INBOX empty (RFC 3501 6.3.5).
 func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, newName string) error {
-	oldName, newName = canonName(oldName), canonName(newName)
+	oldName, newName = store.CanonMailboxName(oldName), store.CanonMailboxName(newName)
 	if newName == "INBOX" || newName == "" {
 		return fmt.Errorf("rename to %q: %w", newName, store.ErrMailboxInvalid)
 	}
@@ -150,7 +138,7 @@ func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, new
 			if err != nil {
 				return err
 			}
-			uids, err := s.uidsTx(tx, src.ID)
+			uids, err := uidsTx(tx, src.ID)
 			if err != nil {
 				return err
 			}
@@ -174,7 +162,7 @@ func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, new
 // SetSubscribed marks a folder (un)subscribed.
 func (s *Store) SetSubscribed(ctx context.Context, accountID int64, name string, sub bool) error {
 	return s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
-		return expectOne(tx.Exec(`UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?`, boolInt(sub), accountID, canonName(name)))
+		return expectOne(tx.Exec(`UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?`, boolInt(sub), accountID, store.CanonMailboxName(name)))
 	})
 }
 

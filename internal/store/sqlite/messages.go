@@ -193,13 +193,13 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 			var used, quota int64
 			var state string
 			err := tx.QueryRow(`SELECT a.used_bytes, a.quota_bytes, a.state, m.id FROM accounts a JOIN mailboxes m ON m.account_id = a.id
-				WHERE a.id = ? AND m.name = ?`, t.AccountID, canonName(mbName)).Scan(&used, &quota, &state, &o.MailboxID)
+				WHERE a.id = ? AND m.name = ?`, t.AccountID, store.CanonMailboxName(mbName)).Scan(&used, &quota, &state, &o.MailboxID)
 			switch {
 			case errors.Is(err, sql.ErrNoRows) && mbName != "INBOX" && t.Create:
 				err = tx.QueryRow(`SELECT used_bytes, quota_bytes, state FROM accounts WHERE id = ?`, t.AccountID).Scan(&used, &quota, &state)
 				if err == nil && state != string(store.StateRevoked) {
 					var mb *store.Mailbox
-					if mb, err = s.insertMailbox(tx, t.AccountID, canonName(mbName), ""); err == nil {
+					if mb, err = s.insertMailbox(tx, t.AccountID, store.CanonMailboxName(mbName), ""); err == nil {
 						o.MailboxID = mb.ID
 					}
 				}
@@ -229,15 +229,7 @@ func (s *Store) Deliver(ctx context.Context, msg *store.NewMessage, targets []st
 				}
 			}
 			if t.Log != nil {
-				e := *t.Log
-				if o.Err == nil {
-					if e.Status == "" {
-						e.Status = store.LogDelivered
-					}
-				} else {
-					e.Status = store.LogRefused
-					e.Error = o.Err.Error()
-				}
+				e := t.LogFor(o.Err)
 				if err := s.insertLog(tx, &e); err != nil {
 					return err
 				}
@@ -340,12 +332,8 @@ func (s *Store) MessagesByUID(ctx context.Context, mailboxID int64, uids []uint3
 	}
 	// A contiguous run is one range scan; otherwise read the span and filter,
 	// which is cheaper than an IN list of thousands of parameters.
-	lo, hi := uids[0], uids[0]
-	want := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		want[u] = true
-		lo, hi = min(lo, u), max(hi, u)
-	}
+	lo, hi := store.UIDSpan(uids)
+	want := store.UIDSet(uids)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+cols+` FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailboxID, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("messages by uid: %w", err)
@@ -396,14 +384,12 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 		if err := tx.QueryRow(`SELECT account_id FROM mailboxes WHERE id = ?`, mailboxID).Scan(&accountID); err != nil {
 			return store.ErrNotFound
 		}
-		rows, err := tx.Query(`SELECT uid, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailboxID, minU(uids), maxU(uids))
+		lo, hi := store.UIDSpan(uids)
+		rows, err := tx.Query(`SELECT uid, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailboxID, lo, hi)
 		if err != nil {
 			return fmt.Errorf("store flags: %w", err)
 		}
-		want := make(map[uint32]bool, len(uids))
-		for _, u := range uids {
-			want[u] = true
-		}
+		want := store.UIDSet(uids)
 		type upd struct {
 			uid   uint32
 			flags []string
@@ -419,20 +405,7 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 			if !want[uid] {
 				continue
 			}
-			old := store.SplitFlags(fs)
-			var nf []string
-			switch op {
-			case store.FlagsSet:
-				nf = flags
-			case store.FlagsAdd:
-				nf = store.NormFlags(append(append([]string{}, old...), flags...))
-			case store.FlagsRemove:
-				for _, f := range old {
-					if !store.HasFlag(flags, f) {
-						nf = append(nf, f)
-					}
-				}
-			}
+			nf := store.ApplyFlags(op, store.SplitFlags(fs), flags)
 			if store.JoinFlags(nf) != fs {
 				todo = append(todo, upd{uid, nf})
 			}
@@ -454,43 +427,13 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, uids []uint32, 
 	return changed, err
 }
 
-func minU(u []uint32) uint32 {
-	if len(u) == 0 {
-		return 1
-	}
-	m := u[0]
-	for _, x := range u {
-		m = min(m, x)
-	}
-	return m
-}
-
-func maxU(u []uint32) uint32 {
-	if len(u) == 0 {
-		return 0
-	}
-	m := u[0]
-	for _, x := range u {
-		m = max(m, x)
-	}
-	return m
-}
-
-func (s *Store) uidsTx(tx *sql.Tx, mailboxID int64) ([]uint32, error) {
+// uidsTx lists a mailbox's UIDs in order, inside the writer's transaction.
+func uidsTx(tx *sql.Tx, mailboxID int64) ([]uint32, error) {
 	rows, err := tx.Query(`SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []uint32
-	for rows.Next() {
-		var u uint32
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return scanUIDs(rows)
 }
 
 // copyTx copies uids into dst (quota checked on dst's account unless the copy
@@ -503,11 +446,9 @@ func (s *Store) copyTx(tx *sql.Tx, w *writeCtx, src int64, uids []uint32, dst in
 	if err := tx.QueryRow(`SELECT a.id, a.used_bytes, a.quota_bytes FROM mailboxes m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`, dst).Scan(&dstAcc, &used, &quota); err != nil {
 		return nil, store.ErrNotFound
 	}
-	want := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		want[u] = true
-	}
-	rows, err := tx.Query(`SELECT uid, blob_id, flags, size, internal_date, meta FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, src, minU(uids), maxU(uids))
+	want := store.UIDSet(uids)
+	lo, hi := store.UIDSpan(uids)
+	rows, err := tx.Query(`SELECT uid, blob_id, flags, size, internal_date, meta FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, src, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -587,21 +528,16 @@ func (s *Store) expungeTx(tx *sql.Tx, w *writeCtx, mailboxID int64, uids []uint3
 	if err := tx.QueryRow(`SELECT account_id FROM mailboxes WHERE id = ?`, mailboxID).Scan(&accountID); err != nil {
 		return nil, store.ErrNotFound
 	}
-	var want map[uint32]bool
-	if uids != nil {
-		want = make(map[uint32]bool, len(uids))
-		for _, u := range uids {
-			want[u] = true
-		}
-	}
 	// Given UIDs bound the scan, so a POP3 DELE or a MOVE out of a large folder
 	// reads only the span it touches.
+	var want map[uint32]bool
 	lo, hi := uint32(0), uint32(1<<32-1)
 	if uids != nil {
 		if len(uids) == 0 {
 			return nil, nil
 		}
-		lo, hi = minU(uids), maxU(uids)
+		want = store.UIDSet(uids)
+		lo, hi = store.UIDSpan(uids)
 	}
 	rows, err := tx.Query(`SELECT uid, blob_id, size, flags FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`, mailboxID, lo, hi)
 	if err != nil {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -131,7 +130,7 @@ func (s *Store) UnitMailboxes(ctx context.Context) ([]store.Account, error) {
 		}
 		out = append(out, *a)
 	}
-	if err := rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("unit mailboxes: %w", err)
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	addrpkg "govmail/internal/address"
 	"govmail/internal/store"
 )
 
@@ -21,14 +22,6 @@ const queueRcptCols = `id, message_id, address, domain, orcpt, notify, state, at
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}
-
-func recipientDomain(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.TrimSuffix(strings.ToLower(addr[at+1:]), ".")
 }
 
 // Enqueue stores the body once and a row per recipient.
@@ -59,7 +52,7 @@ func (s *Store) Enqueue(ctx context.Context, body *store.NewMessage, m *store.Qu
 		m.ID, _ = res.LastInsertId()
 		for i := range m.Recipients {
 			r := &m.Recipients[i]
-			r.Domain = recipientDomain(r.Address)
+			r.Domain = addrpkg.Domain(r.Address)
 			r.State = store.QueueQueued
 			if r.NextAttempt.IsZero() {
 				r.NextAttempt = m.CreatedAt

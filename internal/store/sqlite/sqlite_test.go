@@ -17,13 +17,3 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
-
-func TestLogPaging(t *testing.T) {
-	storetest.RunLogPaging(t, func(t *testing.T) store.Store {
-		s, err := Open(context.Background(), Options{Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
-}

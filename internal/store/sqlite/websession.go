@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"govmail/internal/store"
@@ -123,9 +122,9 @@ func (s *Store) ThrottleStates(ctx context.Context, keys []string) (map[string][
 }
 
 // UpdateThrottleStates runs fn inside one write job: the single writer is what
-// holds other updates off, so no row locks are needed.
+// holds other updates off, so no row locks, and no key order to take them in,
+// are needed (a repeated key only fills the same map entry twice).
 func (s *Store) UpdateThrottleStates(ctx context.Context, keys []string, fn func(map[string][]byte) ([]store.ThrottleState, error)) error {
-	keys = sortedUnique(keys)
 	err := s.write(ctx, func(tx *sql.Tx, w *writeCtx) error {
 		cur := make(map[string][]byte, len(keys))
 		for _, k := range keys {
@@ -179,18 +178,4 @@ func (s *Store) PurgeThrottleStates(ctx context.Context, before time.Time) (int,
 		return 0, fmt.Errorf("purge throttle state: %w", err)
 	}
 	return int(n), nil
-}
-
-// sortedUnique returns keys sorted without repeats, a fresh slice.
-func sortedUnique(keys []string) []string {
-	out := append([]string(nil), keys...)
-	sort.Strings(out)
-	j := 0
-	for i, k := range out {
-		if i == 0 || k != out[j-1] {
-			out[j] = k
-			j++
-		}
-	}
-	return out[:j]
 }

@@ -47,7 +47,7 @@ func (a *API) listAccounts(c *call) error {
 		unitIDs = c.v.Subtree(u.ID)
 	} else {
 		unitIDs = c.v.VisibleUnits()
-		if unitIDs == nil && !c.v.operator {
+		if unitIDs == nil && !c.v.Operator() {
 			unitIDs = []int64{}
 		}
 	}
@@ -74,7 +74,7 @@ func (a *API) listAccounts(c *call) error {
 	}
 	out := make([]accountJSON, 0, len(accs))
 	for i := range accs {
-		out = append(out, a.accountJSON(c.ctx, &accs[i], c.v.units))
+		out = append(out, a.accountJSON(c.ctx, &accs[i], c.v.Units()))
 	}
 	return c.json(http.StatusOK, map[string]any{"accounts": out})
 }
@@ -87,7 +87,7 @@ func (a *API) getAccount(c *call) error {
 	if err := c.v.ReadAccount(acc); err != nil {
 		return err
 	}
-	out := a.accountJSON(c.ctx, acc, c.v.units)
+	out := a.accountJSON(c.ctx, acc, c.v.Units())
 	abs, err := a.d.Store.Absences(c.ctx, acc.ID)
 	if err != nil {
 		return err
@@ -143,7 +143,7 @@ func (a *API) createAccount(c *call) error {
 		v.add("quota_bytes", "range", "Dung lượng không hợp lệ.", "The quota is out of range.")
 	}
 	if in.Override != "" {
-		if err := address.DefaultRules().ValidateLocalPart(address.Canonical(in.Override)); err != nil {
+		if err := a.d.Dir.Rules.ValidateLocalPart(address.Canonical(in.Override)); err != nil {
 			ae, _ := err.(*address.Error)
 			if ae != nil {
 				v.add("override", string(ae.Code), ae.VI, ae.EN)
@@ -178,7 +178,7 @@ func (a *API) createAccount(c *call) error {
 		}
 		return atField("unit", err)
 	}
-	out := passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.units)}
+	out := passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.Units())}
 	if generated {
 		out.OneTimePassword = pw
 	}
@@ -240,7 +240,7 @@ func (a *API) resetPassword(c *call) error {
 	if err != nil {
 		return err
 	}
-	out := passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.units)}
+	out := passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.Units())}
 	if generated {
 		out.OneTimePassword = pw
 	}
@@ -399,7 +399,7 @@ func (a *API) sendAccount(c *call, id int64, pw string) error {
 	if err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.units), OneTimePassword: pw})
+	return c.json(http.StatusOK, passwordResult{Account: a.accountJSON(c.ctx, acc, c.v.Units()), OneTimePassword: pw})
 }
 
 // suggestAddress shows the address the rule of Điều 5.2 gives a person, for a

@@ -285,9 +285,7 @@ func activeOrRefuse(acc *store.Account) error {
 	case store.StateActive:
 		return nil
 	case store.StateLocked:
-		return newError(http.StatusUnauthorized, "locked",
-			"Hộp thư đang bị khóa (Điều 8 Quy chế 115/2025/QĐ-UBND). Đề nghị thủ trưởng đơn vị gửi văn bản yêu cầu khôi phục tới Sở Khoa học và Công nghệ.",
-			"This mailbox is locked (Article 8 of Regulation 115/2025). Ask the head of your unit to send a restore request to the Department of Science and Technology.")
+		return auth.LockedError() // 401 "locked" (errors.go)
 	}
 	return newError(http.StatusUnauthorized, "revoked", "Tài khoản đã bị thu hồi.", "The account has been revoked.")
 }

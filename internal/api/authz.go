@@ -19,7 +19,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"govmail/internal/authz"
@@ -76,25 +75,19 @@ func (g gate) String() string {
 }
 
 // view is what one principal may reach: the shared rules of internal/authz
-// (the same the operators' portal asks), plus the unit records for the JSON.
+// (the same the operators' portal asks), with the principal whose token
+// scopes narrow them.
 type view struct {
 	*authz.View
-	p        *Principal
-	operator bool
-	units    map[int64]store.Unit
+	p *Principal
 }
 
 func (a *API) viewOf(ctx context.Context, p *Principal) (*view, error) {
-	units, err := a.d.Store.ListUnits(ctx)
+	v, err := authz.Load(ctx, a.d.Store, p.Account)
 	if err != nil {
-		return nil, fmt.Errorf("authz units: %w", err)
+		return nil, err
 	}
-	v := &view{View: authz.New(p.Account, units), p: p, operator: p.Account.Role == store.RoleOperator,
-		units: make(map[int64]store.Unit, len(units))}
-	for _, u := range units {
-		v.units[u.ID] = u
-	}
-	return v, nil
+	return &view{View: v, p: p}, nil
 }
 
 // pass applies a route's scope and gate: a token narrows its account's rights

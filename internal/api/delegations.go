@@ -54,7 +54,7 @@ func (a *API) listDelegations(c *call) error {
 		if ds, err = a.d.Store.DelegatedTo(c.ctx, c.p.Account.ID); err != nil {
 			return err
 		}
-		if c.v.operator || c.v.Manager() {
+		if c.v.Operator() || c.v.Manager() {
 			boxes, err := a.d.Store.ListAccounts(c.ctx, store.AccountFilter{})
 			if err != nil {
 				return err

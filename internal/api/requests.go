@@ -276,7 +276,7 @@ func (a *API) listRequests(c *call) error {
 	pp := a.people()
 	out := make([]requestJSON, 0, len(reqs))
 	for i := range reqs {
-		out = append(out, a.requestJSON(c.ctx, &reqs[i], c.v.units, pp))
+		out = append(out, a.requestJSON(c.ctx, &reqs[i], c.v.Units(), pp))
 	}
 	return c.json(http.StatusOK, map[string]any{"requests": out})
 }
@@ -323,7 +323,7 @@ func (a *API) sendRequest(c *call, id int64, status int, out *lifecycle.Outcome)
 	if err != nil {
 		return err
 	}
-	units := c.v.units
+	units := c.v.Units()
 	if _, ok := units[r.UnitID]; !ok {
 		// A unit created during this call is not in the view yet.
 		if u, err := a.d.Store.UnitByID(c.ctx, r.UnitID); err == nil {

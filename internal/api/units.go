@@ -21,7 +21,7 @@ func (a *API) me(c *call) error {
 		Operator         bool        `json:"operator"`
 		Manages          []string    `json:"manages"`
 		SecurityContacts []string    `json:"security_contact_of"`
-	}{Account: a.accountJSON(c.ctx, c.p.Account, c.v.units), Via: c.p.Via, Operator: c.v.operator,
+	}{Account: a.accountJSON(c.ctx, c.p.Account, c.v.Units()), Via: c.p.Via, Operator: c.v.Operator(),
 		Scopes: []string{}, Manages: []string{}, SecurityContacts: []string{}}
 	for _, s := range Scopes() {
 		if c.p.HasScope(s) {
@@ -29,7 +29,7 @@ func (a *API) me(c *call) error {
 		}
 	}
 	// The units the caller is named for; their sub-units come with them.
-	for _, u := range c.v.units {
+	for _, u := range c.v.Units() {
 		if u.ManagerID == c.p.Account.ID {
 			out.Manages = append(out.Manages, u.LocalPart)
 		}
@@ -76,7 +76,7 @@ func (a *API) listUnits(c *call) error {
 		if noContact && u.SecurityContactID != 0 {
 			continue
 		}
-		j := a.unitJSON(c.ctx, u, c.v.units, pp)
+		j := a.unitJSON(c.ctx, u, c.v.Units(), pp)
 		byID[u.ID] = j
 		if tree && u.ParentID != 0 {
 			if parent, ok := byID[u.ParentID]; ok {
@@ -100,7 +100,7 @@ func (a *API) getUnit(c *call) error {
 	if err := c.v.ReadUnit(u.ID); err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, a.unitJSON(c.ctx, u, c.v.units, a.people()))
+	return c.json(http.StatusOK, a.unitJSON(c.ctx, u, c.v.Units(), a.people()))
 }
 
 type unitInput struct {
@@ -298,7 +298,7 @@ func (a *API) updateUnit(c *call) error {
 	if err := c.audit("unit.update", u.LocalPart, a.unitDetail(c.ctx, u)); err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, a.unitJSON(c.ctx, u, c.v.units, a.people()))
+	return c.json(http.StatusOK, a.unitJSON(c.ctx, u, c.v.Units(), a.people()))
 }
 
 func boolParam(s, name string, v *invalid) bool {

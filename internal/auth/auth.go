@@ -49,6 +49,15 @@ func badCredentials() error {
 		EN: "Wrong address or password."}
 }
 
+// LockedError is the refusal of every access to a locked mailbox (R8.1), with
+// how to have it restored: a login here, and a credential that is no password
+// (an API token) wherever it is checked.
+func LockedError() *Error {
+	return &Error{Code: "locked", base: ErrLocked,
+		VI: "Hộp thư đang bị khóa (Điều 8 Quy chế 115/2025/QĐ-UBND). Đề nghị thủ trưởng đơn vị gửi văn bản yêu cầu khôi phục tới Sở Khoa học và Công nghệ.",
+		EN: "This mailbox is locked (Article 8 of Regulation 115/2025). Ask the head of your unit to send a restore request to the Department of Science and Technology."}
+}
+
 // Request is one login attempt.
 type Request struct {
 	Proto    string // imap, pop3, smtp, web, api
@@ -201,9 +210,7 @@ func (s *Service) Login(ctx context.Context, r Request) (*store.Account, error) 
 	}
 	if a.State == store.StateLocked {
 		s.record(ctx, r, user, false, "locked")
-		return nil, &Error{Code: "locked", base: ErrLocked,
-			VI: "Hộp thư đang bị khóa (Điều 8 Quy chế 115/2025/QĐ-UBND). Đề nghị thủ trưởng đơn vị gửi văn bản yêu cầu khôi phục tới Sở Khoa học và Công nghệ.",
-			EN: "This mailbox is locked (Article 8 of Regulation 115/2025). Ask the head of your unit to send a restore request to the Department of Science and Technology."}
+		return nil, LockedError()
 	}
 	now := s.Clock.Now()
 	mustChange := a.MustChange || (s.Expired != nil && s.Expired(a.PasswordSetAt, now))

@@ -118,6 +118,10 @@ func (v *View) Unit(id int64) (store.Unit, bool) {
 	return u, ok
 }
 
+// Units is the unit tree the View was built from, by id. Callers read it and
+// never change it: the View is shared by the goroutines of a request.
+func (v *View) Units() map[int64]store.Unit { return v.units }
+
 // Subtree lists id and every unit beneath it, id first, then breadth first.
 func (v *View) Subtree(id int64) []int64 {
 	out := []int64{id}

@@ -29,12 +29,13 @@ type Policy struct {
 	RevokeReminderDays  int   // R8.7: 10 days before
 	RestoreWorkingDays  int   // R8.5: 3
 	QuarantineMonths    int   // R7.6: 12
+	QuotaBytes          int64 // R11.4: 2 GB, for the accounts a create request makes
 }
 
 // DefaultPolicy returns the regulation's values.
 func DefaultPolicy() Policy {
 	return Policy{InactivityDays: 90, InactivityReminders: []int{60, 80}, RevokeAfterDays: 30, RevokeReminderDays: 10,
-		RestoreWorkingDays: 3, QuarantineMonths: 12}
+		RestoreWorkingDays: 3, QuarantineMonths: 12, QuotaBytes: 2147483648}
 }
 
 // Service runs the lifecycle rules.

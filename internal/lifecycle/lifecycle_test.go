@@ -151,6 +151,10 @@ func TestInactivityLockThenRevokeC1(t *testing.T) {
 	if !strings.Contains(msgs[len(msgs)-1], "Subject: =?utf-8?") || !strings.Contains(msgs[len(msgs)-1], "X-Govmail-Notice: lock") {
 		t.Errorf("lock notice missing: %q", msgs[len(msgs)-1])
 	}
+	// R8.7: the unit manager and security contact (one person here) are told too.
+	if n := countNotice(e.inbox(t, manager), "lock"); n != 1 {
+		t.Errorf("lock notices to the manager: %d, want 1", n)
+	}
 
 	// R8.1: every login fails with a message saying it is locked…
 	as := &auth.Service{Store: e.st, Clock: e.clk, Verify: password.Verify, Logger: slog.New(slog.DiscardHandler)}
@@ -381,11 +385,52 @@ func TestCreateAndTransferR7_1(t *testing.T) {
 		t.Fatalf("old address does not reach the moved account: %+v %v", moved, err)
 	}
 	// A request for someone outside the unit is refused (Điều 16).
-	if _, err := e.svc.FileRequest(ctx, RequestInput{Kind: store.RequestRevoke, UnitLP: "skhcn", DocNumber: "x", DocDate: "2026-03-02", Addresses: []string{"hoant.chiengcoi@sonla.gov.vn"}}); err == nil {
-		t.Error("request for another unit's account accepted")
+	if _, err := e.svc.FileRequest(ctx, RequestInput{Kind: store.RequestRevoke, UnitLP: "skhcn", DocNumber: "x", DocDate: "2026-03-02", Addresses: []string{"hoant.chiengcoi@sonla.gov.vn"}}); !refusedFor(err, "Điều 16") {
+		t.Errorf("request for another unit's account: %v", err)
 	}
-	if _, err := e.svc.FileRequest(ctx, RequestInput{Kind: store.RequestRevoke, UnitLP: "skhcn", DocDate: "2026-03-02", Addresses: []string{"hoant.skhcn@sonla.gov.vn"}}); err == nil {
-		t.Error("request without a document number accepted")
+	if _, err := e.svc.FileRequest(ctx, RequestInput{Kind: store.RequestRevoke, UnitLP: "skhcn", DocDate: "2026-03-02", Addresses: []string{"hoant.skhcn@sonla.gov.vn"}}); !refusedFor(err, "Điều 7.1c") {
+		t.Errorf("request without a document number: %v", err)
+	}
+}
+
+// refusedFor tells whether err is a lifecycle refusal whose Vietnamese text
+// cites article.
+func refusedFor(err error, article string) bool {
+	var le *Error
+	return errors.As(err, &le) && strings.Contains(le.VI, article)
+}
+
+// Điều 16 (R7.5): a unit asks only for its own staff — in itself or its
+// sub-units, never in another unit — whether the request creates accounts or
+// names existing ones.
+func TestOwnStaffOnlyDieu16(t *testing.T) {
+	e := setup(t, at("2026-03-02"))
+	ctx := context.Background()
+	if _, err := e.svc.Directory.CreateUnit(ctx, "Phòng Hạ tầng", store.UnitSubUnit, "skhcn", "", "op"); err != nil {
+		t.Fatal(err)
+	}
+	in := RequestInput{Kind: store.RequestCreate, UnitLP: "skhcn", DocNumber: "40/SKHCN-VP", DocDate: "2026-03-02"}
+	in.People = []PersonSpec{{FullName: "Lò Thị Ánh", UnitLP: "ht.skhcn"}}
+	if _, err := e.svc.FileRequest(ctx, in); err != nil {
+		t.Errorf("person in a sub-unit of the requesting unit: %v", err)
+	}
+	in.People = []PersonSpec{{FullName: "Lò Thị Ánh", UnitLP: "chiengcoi"}}
+	if _, err := e.svc.FileRequest(ctx, in); !refusedFor(err, "Điều 16") {
+		t.Errorf("person in another unit: %v", err)
+	}
+	sub, err := e.svc.Directory.CreatePerson(ctx, directory.NewPerson{UnitLP: "ht.skhcn", FullName: "Cầm Văn Sơn", QuotaBytes: 1 << 30}, "op")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv := RequestInput{Kind: store.RequestRevoke, UnitLP: "skhcn", DocNumber: "41/SKHCN-VP", DocDate: "2026-03-02", Addresses: []string{sub.Address}}
+	if _, err := e.svc.FileRequest(ctx, rv); err != nil {
+		t.Errorf("account of a sub-unit: %v", err)
+	}
+	// The sub-unit asks for its own staff, not for its parent's.
+	top := e.person(t, "Quàng Thị Mai")
+	rv.UnitLP, rv.Addresses = "ht.skhcn", []string{top.Address}
+	if _, err := e.svc.FileRequest(ctx, rv); !refusedFor(err, "Điều 16") {
+		t.Errorf("sub-unit asking for its parent's account: %v", err)
 	}
 }
 

@@ -80,7 +80,7 @@ func (s *Service) FileRequest(ctx context.Context, in RequestInput) (*store.Requ
 			// Điều 16: a unit asks only for its own staff, in itself or its sub-units.
 			if p.UnitLP != "" && p.UnitLP != in.UnitLP {
 				sub, err := s.Store.UnitByLocalPart(ctx, p.UnitLP)
-				if err != nil || !s.unitWithin(ctx, sub, unit) {
+				if err != nil || !s.within(ctx, sub.ID, unit.ID) {
 					return nil, refuse(fmt.Sprintf("Dòng %d: đơn vị %q không thuộc %s (Điều 16)", i+1, p.UnitLP, unit.Name),
 						fmt.Sprintf("row %d: unit %q is not part of %s (Art. 16)", i+1, p.UnitLP, unit.Name))
 				}
@@ -95,7 +95,7 @@ func (s *Service) FileRequest(ctx context.Context, in RequestInput) (*store.Requ
 			if err != nil {
 				return nil, refuse(fmt.Sprintf("Không có hộp thư %s", addr), fmt.Sprintf("no mailbox %s", addr))
 			}
-			if !s.inUnit(ctx, a, unit) {
+			if !s.within(ctx, a.UnitID, unit.ID) {
 				return nil, refuse(fmt.Sprintf("Hộp thư %s không thuộc đơn vị %s (Điều 16)", addr, unit.Name), fmt.Sprintf("%s does not belong to %s (Art. 16)", addr, unit.Name))
 			}
 			if in.Kind == store.RequestRestore && a.State != store.StateLocked {
@@ -120,29 +120,11 @@ func (s *Service) FileRequest(ctx context.Context, in RequestInput) (*store.Requ
 	return r, nil
 }
 
-// unitWithin tells whether u is unit or one of its sub-units.
-func (s *Service) unitWithin(ctx context.Context, u, unit *store.Unit) bool {
-	for i := 0; u != nil && i < 16; i++ {
-		if u.ID == unit.ID {
-			return true
-		}
-		if u.ParentID == 0 {
-			return false
-		}
-		p, err := s.Store.UnitByID(ctx, u.ParentID)
-		if err != nil {
-			return false
-		}
-		u = p
-	}
-	return false
-}
-
-// inUnit tells whether a belongs to unit or one of its sub-units.
-func (s *Service) inUnit(ctx context.Context, a *store.Account, unit *store.Unit) bool {
-	id := a.UnitID
+// within tells whether the unit id is top or one of its sub-units (Điều 16: a
+// unit asks only for its own staff).
+func (s *Service) within(ctx context.Context, id, top int64) bool {
 	for i := 0; id != 0 && i < 16; i++ {
-		if id == unit.ID {
+		if id == top {
 			return true
 		}
 		u, err := s.Store.UnitByID(ctx, id)
@@ -219,7 +201,7 @@ func (s *Service) Carry(ctx context.Context, id int64, operator string) (*Outcom
 				return nil, err
 			}
 			a, err := s.Directory.CreatePerson(ctx, directory.NewPerson{UnitLP: unitLP, FullName: p.FullName, BirthYear: p.BirthYear,
-				PasswordHash: hash, MustChange: true, QuotaBytes: s.defaultQuota()}, operator)
+				PasswordHash: hash, MustChange: true, QuotaBytes: s.Policy.QuotaBytes}, operator)
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("%s: %v", p.FullName, err))
 				continue
@@ -260,8 +242,6 @@ func (s *Service) Carry(ctx context.Context, id int64, operator string) (*Outcom
 	s.mailResult(ctx, out)
 	return out, nil
 }
-
-func (s *Service) defaultQuota() int64 { return 2147483648 }
 
 func (s *Service) carryOne(ctx context.Context, kind string, a *store.Account, m *ModifySpec, operator, ref string) (line, pw string, err error) {
 	switch kind {

@@ -25,15 +25,19 @@ func TestRetentionR11_3(t *testing.T) {
 	ctx := context.Background()
 	old := store.LogEntry{Time: time.Date(2026, 8, 31, 23, 59, 0, 0, ict), Direction: "in", Recipient: "a@sonla.gov.vn", Status: store.LogDelivered}
 	young := store.LogEntry{Time: time.Date(2026, 9, 1, 0, 1, 0, 0, ict), Direction: "in", Recipient: "b@sonla.gov.vn", Status: store.LogDelivered}
-	st.AppendLog(ctx, []store.LogEntry{old, young})
-	st.AppendAudit(ctx, store.AuditEntry{Time: old.Time, Actor: "op", Action: "x", Target: "t"})
+	if err := st.AppendLog(ctx, []store.LogEntry{old, young}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAudit(ctx, store.AuditEntry{Time: old.Time, Actor: "op", Action: "x", Target: "t"}); err != nil {
+		t.Fatal(err)
+	}
 	r := &Retention{Store: st, Clock: clk, Months: 6}
-	if n, _ := r.Purge(ctx); n != 0 {
-		t.Fatalf("purged %d on 2027-02-28", n)
+	if n, err := r.Purge(ctx); n != 0 || err != nil {
+		t.Fatalf("purged %d on 2027-02-28: %v", n, err)
 	}
 	clk.Set(time.Date(2027, 3, 1, 0, 30, 0, 0, ict))
-	if n, _ := r.Purge(ctx); n != 2 {
-		t.Fatalf("purged %d on 2027-03-01, want the log row and the audit row", n)
+	if n, err := r.Purge(ctx); n != 2 || err != nil {
+		t.Fatalf("purged %d on 2027-03-01, want the log row and the audit row: %v", n, err)
 	}
 	rows, _ := st.SearchLog(ctx, store.LogFilter{})
 	if len(rows) != 1 || rows[0].Recipient != "b@sonla.gov.vn" {
@@ -41,8 +45,8 @@ func TestRetentionR11_3(t *testing.T) {
 	}
 	// A configured retention below 6 months still keeps 6 (the floor).
 	r.Months = 1
-	if n, _ := r.Purge(ctx); n != 0 {
-		t.Fatal("retention below the floor purged a young row")
+	if n, err := r.Purge(ctx); n != 0 || err != nil {
+		t.Fatalf("retention below the floor purged %d young rows: %v", n, err)
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, rows); err != nil {

@@ -139,6 +139,18 @@ func refusal(base, max time.Duration, level int) time.Duration {
 	return d
 }
 
+// pairRule and ipRule are the limits of an account from one address and of one
+// address, in the form both limiters (Memory, Shared) keep them.
+func (c Config) pairRule() limitRule {
+	return limitRule{failures: c.PairFailures, window: int64(c.PairWindow),
+		base: c.PairRefusal, max: c.MaxRefusal, quiet: int64(c.QuietReset)}
+}
+
+func (c Config) ipRule() limitRule {
+	return limitRule{failures: c.IPFailures, window: int64(c.IPWindow),
+		base: c.IPRefusal, max: c.MaxRefusal, quiet: int64(c.QuietReset)}
+}
+
 // accountDelay is the delay given to strangers after n recent failures.
 func (c Config) accountDelay(n int) time.Duration {
 	if n <= c.AccountFreeFailures || c.AccountBaseDelay <= 0 {

@@ -38,16 +38,10 @@ func NewMemory(cfg Config, clk clock.Clock) (*Memory, error) {
 		return nil, fmt.Errorf("%w: nil clock", ErrInvalidConfig)
 	}
 	return &Memory{
-		cfg: cfg,
-		clk: clk,
-		pair: limitRule{
-			failures: cfg.PairFailures, window: int64(cfg.PairWindow),
-			base: cfg.PairRefusal, max: cfg.MaxRefusal, quiet: int64(cfg.QuietReset),
-		},
-		ip: limitRule{
-			failures: cfg.IPFailures, window: int64(cfg.IPWindow),
-			base: cfg.IPRefusal, max: cfg.MaxRefusal, quiet: int64(cfg.QuietReset),
-		},
+		cfg:      cfg,
+		clk:      clk,
+		pair:     cfg.pairRule(),
+		ip:       cfg.ipRule(),
 		pairs:    newLRU[*limitEntry](cfg.MaxKeys),
 		ips:      newLRU[*limitEntry](cfg.MaxKeys),
 		accounts: newLRU[*accountEntry](cfg.MaxKeys),

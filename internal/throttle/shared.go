@@ -47,17 +47,11 @@ func NewShared(cfg Config, st store.ThrottleStateStore, clk clock.Clock) (*Share
 		return nil, fmt.Errorf("%w: nil clock or store", ErrInvalidConfig)
 	}
 	return &Shared{
-		cfg: cfg,
-		st:  st,
-		clk: clk,
-		pair: limitRule{
-			failures: cfg.PairFailures, window: int64(cfg.PairWindow),
-			base: cfg.PairRefusal, max: cfg.MaxRefusal, quiet: int64(cfg.QuietReset),
-		},
-		ip: limitRule{
-			failures: cfg.IPFailures, window: int64(cfg.IPWindow),
-			base: cfg.IPRefusal, max: cfg.MaxRefusal, quiet: int64(cfg.QuietReset),
-		},
+		cfg:  cfg,
+		st:   st,
+		clk:  clk,
+		pair: cfg.pairRule(),
+		ip:   cfg.ipRule(),
 	}, nil
 }
 

@@ -157,7 +157,7 @@ func (a *API) createAccount(c *call) error {
 	if quota == 0 {
 		quota = a.d.Config.Policy.QuotaBytes
 	}
-	pw, generated, err := a.oneTimePassword(in.Password, password.CheckContext{FullName: in.FullName})
+	pw, generated, err := a.d.Life.OneTimePassword(in.Password, password.CheckContext{FullName: in.FullName})
 	if err != nil {
 		return err
 	}
@@ -185,18 +185,6 @@ func (a *API) createAccount(c *call) error {
 	return c.json(http.StatusCreated, out)
 }
 
-// oneTimePassword checks a password the operator chose against the policy of
-// R6.3, or makes one.
-func (a *API) oneTimePassword(chosen string, pc password.CheckContext) (pw string, generated bool, err error) {
-	if chosen == "" {
-		return a.d.Life.Passwords.Generate(pc), true, nil
-	}
-	if err := a.d.Life.Passwords.Check(chosen, pc); err != nil {
-		return "", false, err
-	}
-	return chosen, false, nil
-}
-
 func checkBirthYear(y, thisYear int, v *invalid) {
 	if y != 0 && (y < 1900 || y > thisYear) {
 		v.add("birth_year", "range", "Năm sinh không hợp lệ.", "The birth year is out of range.")
@@ -215,25 +203,8 @@ func (a *API) resetPassword(c *call) error {
 	if err := c.decodeOptional(&in); err != nil {
 		return err
 	}
-	if acc.State == store.StateRevoked {
-		return newError(http.StatusConflict, "wrong_state", "Tài khoản đã bị thu hồi.", "The account has been revoked.")
-	}
-	hist, err := a.d.Store.PasswordHistory(c.ctx, acc.ID, max(a.d.Life.Passwords.History, 0))
+	pw, generated, err := a.d.Life.ResetPassword(c.ctx, acc.ID, in.Password, c.actor())
 	if err != nil {
-		return err
-	}
-	pw, generated, err := a.oneTimePassword(in.Password, password.CheckContext{Address: acc.Address, FullName: acc.DisplayName, PreviousHashes: hist})
-	if err != nil {
-		return err
-	}
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return fmt.Errorf("hash: %w", err)
-	}
-	if err := a.d.Store.SetPassword(c.ctx, acc.ID, hash, true, a.d.Clock.Now()); err != nil {
-		return err
-	}
-	if err := c.audit("account.password_reset", acc.Address, "one-time password, must change (Điều 6.1)"); err != nil {
 		return err
 	}
 	acc, err = a.d.Store.AccountByID(c.ctx, acc.ID)

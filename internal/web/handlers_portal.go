@@ -928,23 +928,9 @@ func (s *Server) handleAccountOp(w http.ResponseWriter, r *http.Request, pc *por
 	}
 	switch op {
 	case "reset":
-		hist, err := s.d.Store.PasswordHistory(ctx, a.ID, max(s.d.Life.Passwords.History, 0))
+		pw, _, err := s.d.Life.ResetPassword(ctx, a.ID, "", pc.acct.Address)
 		if err != nil {
-			s.serverError(w, r, pc.lang, err)
-			return
-		}
-		pw := s.d.Life.Passwords.Generate(password.CheckContext{Address: a.Address, FullName: a.DisplayName, PreviousHashes: hist})
-		hash, err := password.Hash(pw)
-		if err != nil {
-			s.serverError(w, r, pc.lang, err)
-			return
-		}
-		if err := s.audit(ctx, pc.acct.Address, "account.password_reset", a.Address, "one-time password, must change (Điều 6.1)"); err != nil {
-			s.serverError(w, r, pc.lang, err)
-			return
-		}
-		if err := s.d.Store.SetPassword(ctx, a.ID, hash, true, s.d.Clock.Now()); err != nil {
-			s.serverError(w, r, pc.lang, err)
+			refused(err)
 			return
 		}
 		// A reset often follows a leak: whoever holds a session now loses it.

@@ -394,6 +394,15 @@ func (s *Server) authed(h authedHandler) http.HandlerFunc {
 			s.renderLocked(w, r, lang, "", acct.LockReason, acct.State == store.StateRevoked)
 			return
 		}
+		if sess.Created.Before(acct.PasswordSetAt) {
+			// A password set after this session began (a reset by an operator
+			// through the portal, the API or the CLI, R6.1) ends it: whoever
+			// held the old password loses access with it.
+			s.sessions.Delete(ctx, sess.ID)
+			clearCookie(w, sessionCookie)
+			s.toLogin(w, r, "expired")
+			return
+		}
 		rc := &reqCtx{sess: sess, acct: acct, lang: lang}
 		if r.Method == http.MethodPost {
 			if !s.checkPost(w, r, rc) {

@@ -42,13 +42,6 @@ func (a *App) submitReport(ctx context.Context, from string, to []string, raw []
 	return nil
 }
 
-// onTLSOutcome counts one outbound TLS outcome.
-func (a *App) onTLSOutcome(ctx context.Context, o queue.TLSOutcome) {
-	a.AuthReports.RecordTLS(ctx, authreport.TLSEvent{Domain: o.Domain,
-		Policy: authreport.TLSPolicy{Type: o.PolicyType, String: o.Policy, MXHost: o.PolicyMX},
-		Result: o.Result, MXHost: o.MXHost, ReceivingIP: o.ReceivingIP, SendingIP: o.SendingIP, Info: o.Info})
-}
-
 // takeReports reads the DMARC and TLS reports mailed to our postmaster
 // address (the rua of the records `govmail admin dns` publishes). The mail is
 // delivered as any other; this only keeps what it reports for the portal.

@@ -80,7 +80,7 @@ func (a *App) newOutbound() error {
 		opts.Signer = kr
 	}
 	if a.sendingAuthReports() {
-		opts.OnTLS = a.onTLSOutcome
+		opts.OnTLS = a.AuthReports.RecordTLS
 	}
 	if o.DANE {
 		if server := a.daneServer(); server != "" {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"govmail/internal/authreport"
 )
 
 // route is where one domain's mail goes.
@@ -110,7 +112,7 @@ func (q *Queue) route(ctx context.Context, key string) (*route, error) {
 			// RFC 8461 5: without a usable policy, deliver as without MTA-STS.
 			q.log.Warn("mta-sts policy not available", "domain", key, "err", err)
 			if q.onTLS != nil {
-				q.onTLS(ctx, TLSOutcome{Domain: key, PolicyType: "sts", Result: TLSSTSPolicyFetch, Info: err.Error()})
+				q.onTLS(ctx, authreport.TLSEvent{Domain: key, Policy: authreport.TLSPolicy{Type: authreport.PolicySTS}, Result: authreport.ResultSTSPolicyFetch, Info: err.Error()})
 			}
 		} else if pol != nil && pol.Mode != STSModeNone {
 			rt.policy = pol
@@ -188,7 +190,7 @@ func (q *Queue) connect(ctx context.Context, rt *route) (*session, error) {
 		dh, err := q.daneFor(ctx, rt, h.name)
 		if err != nil {
 			// RFC 7672 2.2: a bogus or failed TLSA lookup defers this host.
-			q.reportTLS(ctx, rt, nil, h.name, nil, "", TLSDNSSECInvalid, err.Error())
+			q.reportTLS(ctx, rt, nil, h.name, nil, "", authreport.ResultDNSSECInvalid, err.Error())
 			errs = append(errs, fmt.Sprintf("%s: %v", h.name, err))
 			continue
 		}
@@ -249,7 +251,7 @@ func (q *Queue) open(ctx context.Context, rt *route, dh *daneHost, name string, 
 	case err == nil && s.tls:
 		q.reportTLS(ctx, rt, dh, name, ip, s.local, "", "")
 	case err == nil:
-		q.reportTLS(ctx, rt, dh, name, ip, s.local, TLSStartTLSNotSupported, "STARTTLS not offered")
+		q.reportTLS(ctx, rt, dh, name, ip, s.local, authreport.ResultStartTLSNotSupported, "STARTTLS not offered")
 	}
 	if err != nil && te != nil && !require {
 		q.log.Info("opportunistic TLS failed; retrying without", "remote", remote, "err", err)
@@ -343,7 +345,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 				return fail(err)
 			}
 			if _, _, err := tr.ReadResponse(220); err != nil {
-				return fail(&tlsError{err: protoErr(err), kind: TLSStartTLSNotSupported})
+				return fail(&tlsError{err: protoErr(err), kind: authreport.ResultStartTLSNotSupported})
 			}
 			if br.Buffered() > 0 {
 				// Bytes sent before the handshake would be read as if encrypted
@@ -360,7 +362,7 @@ func (q *Queue) handshake(ctx context.Context, addr, name, remote string, tryTLS
 			conn, stream = tc, tc
 			tlsInfo = tlsName(tc)
 		case require:
-			return fail(&tlsError{err: errors.New("required but not offered (no STARTTLS)"), kind: TLSStartTLSNotSupported})
+			return fail(&tlsError{err: errors.New("required but not offered (no STARTTLS)"), kind: authreport.ResultStartTLSNotSupported})
 		}
 	}
 	conn.SetDeadline(time.Time{})

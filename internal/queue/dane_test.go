@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"govmail/internal/queue"
+	"govmail/internal/authreport"
 	"govmail/internal/store"
 )
 
@@ -89,17 +89,17 @@ func TestDANE(t *testing.T) {
 		t.Errorf("DANE-EE peer got %+v", m)
 	}
 
-	for dom, want := range map[string]string{"ee.dane.test": "", "ta.dane.test": "", "bad.dane.test": queue.TLSTLSAInvalid,
-		"plain.dane.test": queue.TLSStartTLSNotSupported, "bogus.dane.test": queue.TLSDNSSECInvalid} {
+	for dom, want := range map[string]string{"ee.dane.test": "", "ta.dane.test": "", "bad.dane.test": authreport.ResultTLSAInvalid,
+		"plain.dane.test": authreport.ResultStartTLSNotSupported, "bogus.dane.test": authreport.ResultDNSSECInvalid} {
 		got := tr.of(dom)
-		if len(got) != 1 || got[0].Result != want || got[0].PolicyType != "tlsa" {
+		if len(got) != 1 || got[0].Result != want || got[0].Policy.Type != "tlsa" {
 			t.Errorf("%s: outcomes %+v, want one %q under a tlsa policy", dom, got, want)
 		}
 	}
-	if o := tr.of("ee.dane.test"); len(o) == 1 && (len(o[0].Policy) != 1 || !strings.HasPrefix(o[0].Policy[0], "3 1 1 ")) {
-		t.Errorf("the tlsa policy does not carry the record: %+v", o[0].Policy)
+	if o := tr.of("ee.dane.test"); len(o) == 1 && (len(o[0].Policy.String) != 1 || !strings.HasPrefix(o[0].Policy.String[0], "3 1 1 ")) {
+		t.Errorf("the tlsa policy does not carry the record: %+v", o[0].Policy.String)
 	}
-	if o := tr.of("insecure.test"); len(o) != 1 || o[0].PolicyType != "no-policy-found" || o[0].Result != "" {
+	if o := tr.of("insecure.test"); len(o) != 1 || o[0].Policy.Type != "no-policy-found" || o[0].Result != "" {
 		t.Errorf("insecure.test: %+v, want an opportunistic TLS success", o)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"govmail/internal/authreport"
 	"govmail/internal/clock"
 	"govmail/internal/queue"
 	"govmail/internal/store"
@@ -68,7 +69,7 @@ type harnessOpts struct {
 	signer queue.Signer
 	sts    queue.PolicyFinder
 	st     *sqlite.Store
-	onTLS  func(ctx context.Context, o queue.TLSOutcome)
+	onTLS  func(ctx context.Context, o authreport.TLSEvent)
 	// daneZone, when set, is signed, and every lookup goes through a private
 	// validating unbound that trusts its key, which is also the DANE resolver.
 	daneZone string
@@ -357,21 +358,21 @@ func (s *peerSession) Logout() error { return nil }
 // tlsRecorder collects the TLS outcomes the queue reports, by domain.
 type tlsRecorder struct {
 	mu  sync.Mutex
-	got map[string][]queue.TLSOutcome
+	got map[string][]authreport.TLSEvent
 }
 
-func (r *tlsRecorder) record(_ context.Context, o queue.TLSOutcome) {
+func (r *tlsRecorder) record(_ context.Context, o authreport.TLSEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.got == nil {
-		r.got = map[string][]queue.TLSOutcome{}
+		r.got = map[string][]authreport.TLSEvent{}
 	}
 	r.got[o.Domain] = append(r.got[o.Domain], o)
 }
 
 // of returns the outcomes for domain.
-func (r *tlsRecorder) of(domain string) []queue.TLSOutcome {
+func (r *tlsRecorder) of(domain string) []authreport.TLSEvent {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]queue.TLSOutcome(nil), r.got[domain]...)
+	return append([]authreport.TLSEvent(nil), r.got[domain]...)
 }

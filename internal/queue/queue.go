@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"govmail/internal/authreport"
 	"govmail/internal/clock"
 	"govmail/internal/mailparse"
 	"govmail/internal/store"
@@ -187,7 +188,7 @@ type Options struct {
 	STS PolicyFinder
 	// OnTLS, when set, is told the TLS outcome of every session opened with
 	// a recipient's MX, for TLS reports (RFC 8460).
-	OnTLS func(ctx context.Context, o TLSOutcome)
+	OnTLS func(ctx context.Context, o authreport.TLSEvent)
 	// DANE, when set, is a validating resolver whose AD bit decides whether
 	// TLSA records apply (RFC 7672); nil: no DANE.
 	DANE SecureResolver
@@ -205,7 +206,7 @@ type Queue struct {
 	dial     DialFunc
 	tls      *tls.Config
 	sts      PolicyFinder
-	onTLS    func(ctx context.Context, o TLSOutcome)
+	onTLS    func(ctx context.Context, o authreport.TLSEvent)
 	dane     SecureResolver
 
 	wake chan struct{}

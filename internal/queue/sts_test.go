@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"govmail/internal/authreport"
 	"govmail/internal/queue"
 	"govmail/internal/store"
 )
@@ -94,14 +95,14 @@ func TestMTASTS(t *testing.T) {
 		t.Errorf("plaintext fallback under enforce: plain got %d, wrong got %d", len(plain.messages()), len(wrong.messages()))
 	}
 	// Each session's TLS outcome, in RFC 8460's terms, for the TLS reports.
-	for dom, want := range map[string]string{"sts.test": "", "plain.test": queue.TLSStartTLSNotSupported,
-		"wrong.test": queue.TLSHostMismatch, "testing.test": queue.TLSStartTLSNotSupported} {
+	for dom, want := range map[string]string{"sts.test": "", "plain.test": authreport.ResultStartTLSNotSupported,
+		"wrong.test": authreport.ResultHostMismatch, "testing.test": authreport.ResultStartTLSNotSupported} {
 		got := tr.of(dom)
-		if len(got) != 1 || got[0].Result != want || got[0].PolicyType != "sts" || got[0].ReceivingIP == "" {
+		if len(got) != 1 || got[0].Result != want || got[0].Policy.Type != "sts" || got[0].ReceivingIP == "" {
 			t.Errorf("%s: TLS outcomes %+v, want one %q under its sts policy", dom, got, want)
 		}
 	}
-	if o := tr.of("sts.test"); len(o) == 1 && (!slices.Contains(o[0].Policy, "mode: enforce") || o[0].PolicyMX[0] != "mx.sts.test" || o[0].SendingIP != "127.0.0.1") {
+	if o := tr.of("sts.test"); len(o) == 1 && (!slices.Contains(o[0].Policy.String, "mode: enforce") || o[0].Policy.MXHost[0] != "mx.sts.test" || o[0].SendingIP != "127.0.0.1") {
 		t.Errorf("sts.test outcome does not carry its policy: %+v", o[0])
 	}
 	if len(tr.of("other.test")) != 0 {

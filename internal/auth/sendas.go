@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"govmail/internal/store"
 )
@@ -35,12 +36,30 @@ func (s *Service) SendAs(ctx context.Context, who *store.Account, from string) (
 					VI: "Hộp thư đơn vị đang bị khóa, không thể gửi thư (Điều 8.1).",
 					EN: "The unit mailbox is locked; nothing can be sent from it (Article 8.1)."}
 			}
-			// R8.2: a delegate's access counts as a login of the unit mailbox.
-			if err := s.Store.RecordLogin(ctx, box.ID, s.Clock.Now()); err != nil {
+			if err := s.DelegateAccess(ctx, box); err != nil {
 				return nil, err
 			}
 			return box, nil
 		}
 	}
 	return nil, fmt.Errorf("%s: %w", from, ErrSendAs)
+}
+
+// delegateLoginEvery bounds how often a delegate's use of a unit mailbox is
+// written as its login: R8.2 counts days without a login, while a webmail
+// page or a client polling STATUS uses the mailbox many times a minute.
+const delegateLoginEvery = time.Minute
+
+// DelegateAccess records a delegate's access to a unit mailbox as a login of
+// that mailbox (R8.2), for webmail, IMAP and sending as the unit alike.
+func (s *Service) DelegateAccess(ctx context.Context, unit *store.Account) error {
+	now := s.Clock.Now()
+	if now.Sub(unit.LastLoginAt) < delegateLoginEvery {
+		return nil
+	}
+	if err := s.Store.RecordLogin(ctx, unit.ID, now); err != nil {
+		return err
+	}
+	unit.LastLoginAt = now
+	return nil
 }

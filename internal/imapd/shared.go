@@ -85,7 +85,11 @@ func (s *session) mailbox(name string) (*store.Mailbox, target, error) {
 	}
 	if t.accountID != s.accountID {
 		// R8.2: a delegate's access counts as a login of the unit mailbox.
-		if err := s.srv.store.RecordLogin(s.srv.ctx, t.accountID, s.srv.clock.Now()); err != nil {
+		unit, err := s.srv.store.AccountByID(s.srv.ctx, t.accountID)
+		if err != nil {
+			return nil, t, err
+		}
+		if err := s.srv.auth.DelegateAccess(s.srv.ctx, unit); err != nil {
 			return nil, t, err
 		}
 	}

@@ -92,7 +92,7 @@ func (s *Server) mailbox(ctx context.Context, rc *reqCtx, idText string) (*store
 		}
 		for i := range ums {
 			if ums[i].ID == id && !strings.HasPrefix(ums[i].Name, "#") {
-				if err := s.d.Store.RecordLogin(ctx, u.ID, s.d.Clock.Now()); err != nil {
+				if err := s.d.Auth.DelegateAccess(ctx, u); err != nil {
 					s.log.Warn("unit mailbox login not recorded", "unit", u.Address, "err", err)
 				}
 				return &ums[i], nil

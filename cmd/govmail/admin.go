@@ -19,6 +19,7 @@ import (
 	"govmail/internal/directory"
 	"govmail/internal/password"
 	"govmail/internal/store"
+	"govmail/internal/workdays"
 )
 
 func openStore(ctx context.Context, df *dataFlags, stdout, stderr io.Writer) (config.Config, store.Store, error) {
@@ -27,7 +28,9 @@ func openStore(ctx context.Context, df *dataFlags, stdout, stderr io.Writer) (co
 		return cfg, nil, err
 	}
 	log := app.NewLogger(config.Log{Level: "warn"}, stderr)
-	st, err := app.OpenStore(ctx, cfg, clock.Real{}, log)
+	// The province's time zone, as lifeApp and serve use: dates the store
+	// writes (password set, logins) read the same whichever door wrote them.
+	st, err := app.OpenStore(ctx, cfg, clock.InZone{Clock: clock.Real{}, Loc: workdays.Location()}, log)
 	return cfg, st, err
 }
 

@@ -230,8 +230,12 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 	if err := web.LoadHolidays(cal, cfg.DataDir); err != nil {
 		return nil, err
 	}
+	lp := lifecycle.DefaultPolicy()
+	// R11.4: accounts a create request makes get the configured quota, as
+	// those made in the portal or the API do.
+	lp.QuotaBytes = cfg.Policy.QuotaBytes
 	a.Life = &lifecycle.Service{Store: st, Clock: clk, Calendar: cal, Notify: a.Notify, Directory: a.Dir,
-		Policy: lifecycle.DefaultPolicy(), Passwords: pol, Logger: log.With("component", "lifecycle"),
+		Policy: lp, Passwords: pol, Logger: log.With("component", "lifecycle"),
 		WebURL: cfg.WebURL, Support: cfg.Support}
 	a.Outage = &outage.Service{Store: st, Notify: a.Notify, Clock: clk, Logger: log.With("component", "outage")}
 	a.Reports = &report.Monthly{Builder: &report.Builder{Store: st, Clock: clk}, Calendar: cal, Deliverer: a.Deliver,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"govmail/internal/store"
+	"govmail/internal/config"
 	"govmail/internal/testutil"
 )
 
@@ -97,4 +98,13 @@ func isNotice(t *testing.T, s *testutil.Server, m store.Message) bool {
 		t.Fatal(err)
 	}
 	return bytes.Contains(b, []byte("X-Govmail-Notice:"))
+}
+
+// R11.4: the configured quota is the one every door gives a new account,
+// a create request carried out by lifecycle included.
+func TestConfiguredQuotaReachesLifecycleR11_4(t *testing.T) {
+	s := testutil.Start(t, testutil.Options{Config: func(c *config.Config) { c.Policy.QuotaBytes = 3 << 30 }})
+	if got := s.App.Life.Policy.QuotaBytes; got != 3<<30 {
+		t.Fatalf("lifecycle gives new accounts %d bytes, want the configured %d", got, int64(3<<30))
+	}
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"govmail/internal/store"
 	"govmail/internal/config"
+	"govmail/internal/store"
 	"govmail/internal/testutil"
 )
 

@@ -161,7 +161,7 @@ func cmdAccountState(ctx context.Context, verb string, args []string, stdout, st
 	var df dataFlags
 	df.register(fs)
 	reason := fs.String("reason", store.LockOperator, "lock: inactivity, compromised, prohibited_content or operator")
-	note := fs.String("note", "", "lock: evidence or document reference; revoke: document reference")
+	note := fs.String("note", "", "lock: evidence or document reference; restore, revoke: the document reference (required, Điều 7.1, 8.3a)")
 	by := fs.String("by", "cli", "who acts")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -184,7 +184,7 @@ func cmdAccountState(ctx context.Context, verb string, args []string, stdout, st
 		err = a.Life.Lock(ctx, acc.ID, *reason, *note, *by)
 	case "restore":
 		var pw string
-		if pw, err = a.Life.Restore(ctx, acc.ID, *by); err == nil {
+		if pw, err = a.Life.Restore(ctx, acc.ID, *by, *note); err == nil {
 			fmt.Fprintf(stdout, "Mật khẩu dùng một lần / one-time password: %s\n", pw)
 		}
 	case "revoke":

@@ -293,7 +293,7 @@ func (a *API) restoreAccount(c *call) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	pw, err := a.d.Life.Restore(c.ctx, acc.ID, c.actor())
+	pw, err := a.d.Life.Restore(c.ctx, acc.ID, c.actor(), in.evidence())
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrState is wrapped when an action does not fit the account's state.
 var ErrState = errors.New("lifecycle: wrong account state")
 
+// ErrNoDocument is wrapped when a restore or a revocation names no document:
+// both follow a written request or decision (Điều 7.1, 8.3a), whichever door
+// (portal, API, CLI, a carried request) asks for them.
+var ErrNoDocument = errors.New("lifecycle: no document reference")
+
 func (s *Service) loc() *time.Location { return workdays.Location() }
 
 func (s *Service) today() workdays.Date { return workdays.DateOf(s.Clock.Now(), s.loc()) }
@@ -172,7 +177,11 @@ func noteLine(label, note string) string {
 // Restore reactivates a locked account with a one-time password the holder must
 // change (R8.5, R6.1); its 90-day clock restarts today. The password is returned
 // for the operator to hand over.
-func (s *Service) Restore(ctx context.Context, accountID int64, actor string) (string, error) {
+func (s *Service) Restore(ctx context.Context, accountID int64, actor, ref string) (string, error) {
+	if strings.TrimSpace(ref) == "" {
+		return "", &Error{VI: "Khôi phục phải theo văn bản đề nghị của đơn vị (Điều 8.3a)",
+			EN: "a restore follows the unit's written request (Art. 8.3a): give its document reference", Err: ErrNoDocument}
+	}
 	a, err := s.Store.AccountByID(ctx, accountID)
 	if err != nil {
 		return "", err
@@ -188,13 +197,17 @@ func (s *Service) Restore(ctx context.Context, accountID int64, actor string) (s
 		}
 		return "", err
 	}
-	s.audit(ctx, actor, "account.restore", a.Address, "")
+	s.audit(ctx, actor, "account.restore", a.Address, ref)
 	return pw, nil
 }
 
 // Revoke deletes the account's mailbox irrecoverably (R7.4) and holds its address
 // for the quarantine period (R7.6).
 func (s *Service) Revoke(ctx context.Context, accountID int64, actor, ref string) error {
+	if strings.TrimSpace(ref) == "" {
+		return &Error{VI: "Thu hồi phải theo văn bản (Điều 7.1)",
+			EN: "a revocation follows a document (Art. 7.1): give its reference", Err: ErrNoDocument}
+	}
 	a, err := s.Store.AccountByID(ctx, accountID)
 	if err != nil {
 		return err

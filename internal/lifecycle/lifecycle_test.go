@@ -462,3 +462,36 @@ func TestLockNeedsEvidenceDieu8_2(t *testing.T) {
 		t.Error("NeedsEvidence")
 	}
 }
+
+// Điều 7.1, 8.3a: a restore and a revocation follow a document, whichever
+// door asks (the portal and the API check the form field; the CLI and a
+// carried request come straight here): without one nothing changes.
+func TestRestoreAndRevokeNeedDocumentDieu7_1_8_3(t *testing.T) {
+	e := setup(t, at("2026-03-02"))
+	ctx := context.Background()
+	a := e.person(t, "Lò Văn Khóa")
+	if err := e.svc.Lock(ctx, a.ID, store.LockOperator, "CV 15/SKHCN", "op@sonla.gov.vn"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Restore(ctx, a.ID, "op@sonla.gov.vn", " "); !errors.Is(err, ErrNoDocument) {
+		t.Fatalf("restore without a document: %v", err)
+	}
+	if err := e.svc.Revoke(ctx, a.ID, "op@sonla.gov.vn", ""); !errors.Is(err, ErrNoDocument) {
+		t.Fatalf("revoke without a document: %v", err)
+	}
+	if state(t, e.st, a.ID) != store.StateLocked {
+		t.Fatal("the account changed without a document")
+	}
+	if _, err := e.svc.Restore(ctx, a.ID, "op@sonla.gov.vn", "CV 16/SKHCN"); err != nil {
+		t.Fatalf("restore with a document: %v", err)
+	}
+	if state(t, e.st, a.ID) != store.StateActive {
+		t.Fatal("not restored")
+	}
+	if err := e.svc.Revoke(ctx, a.ID, "op@sonla.gov.vn", "QĐ 17/SKHCN"); err != nil {
+		t.Fatalf("revoke with a document: %v", err)
+	}
+	if state(t, e.st, a.ID) != store.StateRevoked {
+		t.Fatal("not revoked")
+	}
+}

@@ -248,7 +248,7 @@ func (s *Service) carryOne(ctx context.Context, kind string, a *store.Account, m
 	case store.RequestRevoke:
 		return a.Address + ": đã thu hồi / revoked", "", s.Revoke(ctx, a.ID, operator, ref)
 	case store.RequestRestore:
-		pw, err := s.Restore(ctx, a.ID, operator)
+		pw, err := s.Restore(ctx, a.ID, operator, ref)
 		return a.Address + ": đã khôi phục, phải đổi mật khẩu khi đăng nhập / restored, password change required", pw, err
 	case store.RequestModify:
 		var done []string

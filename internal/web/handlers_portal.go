@@ -959,7 +959,7 @@ func (s *Server) handleAccountOp(w http.ResponseWriter, r *http.Request, pc *por
 			invalid("portal.err.restore_doc")
 			return
 		}
-		pw, err := s.d.Life.Restore(ctx, a.ID, pc.acct.Address)
+		pw, err := s.d.Life.Restore(ctx, a.ID, pc.acct.Address, evidence())
 		if err != nil {
 			refused(err)
 			return

@@ -227,7 +227,7 @@ func New(cfg config.Config, st store.Store, clk clock.Clock, log *slog.Logger) (
 		return nil, err
 	}
 	// Operators' edits of the working-day calendar (C3, C4) live in the data directory.
-	if err := web.LoadHolidays(cal, cfg.DataDir); err != nil {
+	if err := cal.LoadFile(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	lp := lifecycle.DefaultPolicy()

@@ -1,14 +1,9 @@
 package web
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,73 +14,6 @@ import (
 )
 
 // ---- Working-day calendar (C3, C4) ----
-
-// HolidaysFile is the name, in Config.DataDir, of the working-day calendar as
-// the operators edited it: every table of the calendar in the format of
-// holidays-vn.csv, written whole after each edit (Calendar.WriteCSV).
-const HolidaysFile = "holidays.csv"
-
-// LoadHolidays loads the operators' calendar file of dataDir over cal, as the
-// holidays page wrote it; each year in the file replaces the shipped or
-// computed one (Calendar.LoadCSV). A missing file is no error: nobody has
-// edited the calendar yet. A file that does not parse is: deadlines counted
-// with a calendar other than the operators' would be wrong without a word.
-func LoadHolidays(cal *workdays.Calendar, dataDir string) error {
-	if dataDir == "" {
-		return nil
-	}
-	name := filepath.Join(dataDir, HolidaysFile)
-	f, err := os.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("web: calendar: %w", err)
-	}
-	defer f.Close()
-	if err := cal.LoadCSV(f); err != nil {
-		return fmt.Errorf("web: calendar %s: %w", name, err)
-	}
-	return nil
-}
-
-// saveCalendar writes the whole calendar to HolidaysFile through a temporary
-// file and a rename, so that a crash never leaves half a calendar for the next
-// start to load. The caller holds calMu.
-func (s *Server) saveCalendar() error {
-	dir := s.d.Config.DataDir
-	f, err := os.CreateTemp(dir, "."+HolidaysFile+".*")
-	if err != nil {
-		return fmt.Errorf("calendar file: %w", err)
-	}
-	tmp := f.Name()
-	// Nothing is left to remove once the rename is done.
-	defer os.Remove(tmp)
-	bw := bufio.NewWriter(f)
-	err = s.d.Calendar.WriteCSV(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, HolidaysFile))
-	}
-	if err != nil {
-		return fmt.Errorf("calendar file: %w", err)
-	}
-	// The rename itself is durable once the directory is synced; a file system
-	// that cannot sync a directory still has the file.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
 
 // editCalendar applies one edit of date d and writes the file. An edit that
 // does not reach the file is undone, so that what deadlines are counted with
@@ -99,7 +27,7 @@ func (s *Server) editCalendar(d workdays.Date, apply func() error) error {
 	if err := apply(); err != nil {
 		return err
 	}
-	if err := s.saveCalendar(); err != nil {
+	if err := s.d.Calendar.SaveFile(s.d.Config.DataDir); err != nil {
 		switch {
 		case !hadTable:
 			cal.DropYear(d.Year())

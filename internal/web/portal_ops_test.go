@@ -97,7 +97,7 @@ func TestPortalOpsRefuseWrongRoles(t *testing.T) {
 	if !pe.cal.IsWorkingDay(workdays.NewDate(2026, 11, 24)) {
 		t.Error("a refused post changed the calendar")
 	}
-	if _, err := os.Stat(filepath.Join(pe.cfg.DataDir, HolidaysFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(pe.cfg.DataDir, workdays.HolidaysFile)); err == nil {
 		t.Error("a refused post wrote the calendar file")
 	}
 	for _, a := range []string{"report.view", "report.export"} {
@@ -304,7 +304,7 @@ func TestPortalHeldMail(t *testing.T) {
 // C3, C4: the calendar of a year, 24 November added as a holiday and removed
 // again, the restore deadline counted with it (received Fri 2026-11-20: end of
 // Wed 25/11, Thu 26/11 once 24/11 is off), the edits written to holidays.csv and
-// loaded again by LoadHolidays, each audited.
+// loaded again by Calendar.LoadFile, each audited.
 func TestPortalHolidays(t *testing.T) {
 	pe := newPortalEnv(t)
 	ctx := context.Background()
@@ -372,7 +372,7 @@ func TestPortalHolidays(t *testing.T) {
 	if !pe.audited(pe.op.Address, "calendar.set", "2026-11-24") {
 		t.Error("calendar.set not audited")
 	}
-	file := filepath.Join(pe.cfg.DataDir, HolidaysFile)
+	file := filepath.Join(pe.cfg.DataDir, workdays.HolidaysFile)
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -385,13 +385,13 @@ func TestPortalHolidays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := LoadHolidays(cal, pe.cfg.DataDir); err != nil {
+	if err := cal.LoadFile(pe.cfg.DataDir); err != nil {
 		t.Fatal(err)
 	}
 	if cal.IsWorkingDay(workdays.NewDate(2026, 11, 24)) {
-		t.Error("LoadHolidays did not load 24/11")
+		t.Error("LoadFile did not load 24/11")
 	}
-	if err := LoadHolidays(cal, t.TempDir()); err != nil {
+	if err := cal.LoadFile(t.TempDir()); err != nil {
 		t.Errorf("no file: %v", err)
 	}
 

@@ -118,7 +118,7 @@ type Deps struct {
 	// (R14.1); Held releases and deletes held mail (R4.2, R4.3); Reports builds the
 	// periodic report (R7.3); Calendar is the working-day calendar of C3, C4 — the
 	// one lifecycle counts deadlines with (Life.Calendar), edited in memory and
-	// written to HolidaysFile in Config.DataDir so that LoadHolidays finds the
+	// written to workdays.HolidaysFile in Config.DataDir so that Calendar.LoadFile finds the
 	// edits again at the next start.
 	Outage   *outage.Service
 	Held     *held.Service

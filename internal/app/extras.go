@@ -51,7 +51,7 @@ func smimeRoots(path string) (*x509.CertPool, error) {
 func (a *App) sendVacation(ctx context.Context, from, to string, raw []byte) error {
 	if acct, err := a.Store.ResolveAddress(ctx, to, a.Clock.Now()); err == nil {
 		_, err := a.Deliver.Deliver(ctx, &delivery.Envelope{From: from, Recipients: []delivery.Recipient{{Address: to, AccountID: acct.ID}},
-			ClientIP: "127.0.0.1", ClientHelo: "vacation", Proto: "LOCAL", Direction: "internal", AuthUser: from}, bytes.NewReader(raw))
+			ClientIP: "127.0.0.1", ClientHelo: "vacation", Proto: delivery.ProtoSystem, Direction: "internal", AuthUser: from}, bytes.NewReader(raw))
 		return err
 	}
 	if a.queue == nil {

@@ -33,13 +33,19 @@ type Recipient struct {
 	QuotaChecked bool
 }
 
+// ProtoSystem marks the system's own notices (lock notices, reports, the
+// vacation reply to a local user): not scanned, not answered by hooks, and
+// not counted against quota warnings. Mail the queue hands back for local
+// delivery (bounces, released held mail) is "local" and is scanned like any.
+const ProtoSystem = "LOCAL"
+
 // Envelope describes a transaction.
 type Envelope struct {
 	From       string // reverse path, "" for bounces
 	Recipients []Recipient
 	ClientIP   string
 	ClientHelo string
-	Proto      string // ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS ...
+	Proto      string // ESMTP, ESMTPS, ESMTPSA, UTF8SMTPS ... or ProtoSystem
 	Direction  string // in, internal
 	AuthUser   string
 	TLS        string // e.g. "TLS1.3 TLS_AES_128_GCM_SHA256"; "" without TLS
@@ -105,7 +111,7 @@ func (d *Deliverer) QuotaRefused(accountID int64) {
 // path. System notices (Proto LOCAL) do not trigger it: they would only warn
 // about themselves.
 func (d *Deliverer) quotaCheck(env *Envelope, out []store.DeliveryOutcome) {
-	if d.Quota == nil || env.Proto == "LOCAL" {
+	if d.Quota == nil || env.Proto == ProtoSystem {
 		return
 	}
 	go func() {
@@ -141,7 +147,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 		return nil, fmt.Errorf("read message: %w", err)
 	}
 	var dec *filter.Decision
-	if d.Filter != nil && env.Proto != "LOCAL" && !env.Scanned {
+	if d.Filter != nil && env.Proto != ProtoSystem && !env.Scanned {
 		rcpts := make([]string, len(env.Recipients))
 		for i, r := range env.Recipients {
 			rcpts[i] = r.Address
@@ -165,7 +171,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 	buf.Write(msg.Bytes())
 	raw := buf.Bytes()
 	nm, p := Prepare(raw, now)
-	if env.Proto != "LOCAL" {
+	if env.Proto != ProtoSystem {
 		if err := checkAttachment(p, d.MaxAttachment); err != nil {
 			return nil, err
 		}
@@ -226,7 +232,7 @@ func (d *Deliverer) Deliver(ctx context.Context, env *Envelope, body io.Reader) 
 			}
 		}
 	}
-	if d.AfterDeliver != nil && env.Proto != "LOCAL" {
+	if d.AfterDeliver != nil && env.Proto != ProtoSystem {
 		for i := range filed {
 			filed[i].Err = out[i].Err
 		}

@@ -157,7 +157,7 @@ func (n *Notifier) Send(ctx context.Context, m Message, to ...*store.Account) er
 	if err != nil {
 		return fmt.Errorf("notice %s: %w", m.Kind, err)
 	}
-	env := &delivery.Envelope{From: n.From(), Recipients: rcpts, ClientIP: "127.0.0.1", ClientHelo: "localhost", Proto: "LOCAL", Direction: "internal", AuthUser: "system:" + m.Kind}
+	env := &delivery.Envelope{From: n.From(), Recipients: rcpts, ClientIP: "127.0.0.1", ClientHelo: "localhost", Proto: delivery.ProtoSystem, Direction: "internal", AuthUser: "system:" + m.Kind}
 	res, err := n.Deliverer.Deliver(ctx, env, bytes.NewReader(raw))
 	if err != nil {
 		return fmt.Errorf("notice %s: %w", m.Kind, err)

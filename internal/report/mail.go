@@ -116,7 +116,7 @@ func Deliver(ctx context.Context, d *delivery.Deliverer, m *Mail, to []*store.Ac
 	if err != nil {
 		return fmt.Errorf("report mail: %w", err)
 	}
-	env := &delivery.Envelope{From: m.From, Recipients: rcpts, ClientIP: "127.0.0.1", ClientHelo: "localhost", Proto: "LOCAL",
+	env := &delivery.Envelope{From: m.From, Recipients: rcpts, ClientIP: "127.0.0.1", ClientHelo: "localhost", Proto: delivery.ProtoSystem,
 		Direction: "internal", AuthUser: "system:" + m.Kind}
 	res, err := d.Deliver(ctx, env, bytes.NewReader(raw))
 	if err != nil {

@@ -259,6 +259,12 @@ func (v *View) ReadLogCounts(unitID int64) error { return v.ReadUnit(unitID) }
 // R14.5).
 func (v *View) ReadLog() error { return allow(v.operator) }
 
+// ManageOutages: publishing and closing outage notices is Sở KHCN's (Điều 14).
+func (v *View) ManageOutages() error { return allow(v.operator) }
+
+// EditCalendar: the working-day calendar is edited by operators (C3, C4).
+func (v *View) EditCalendar() error { return allow(v.operator) }
+
 // ReadAudit: the audit log, operators only (R11.2).
 func (v *View) ReadAudit() error { return allow(v.operator) }
 

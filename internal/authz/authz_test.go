@@ -54,13 +54,16 @@ func TestRolesR7_5_R12_1_R16(t *testing.T) {
 		{"delegate a stranger", func(v *View) error { return v.Delegate(boxVP, stranger) }},
 		{"read log", func(v *View) error { return v.ReadLog() }},
 		{"read log counts", func(v *View) error { return v.ReadLogCounts(11) }},
+		{"manage outages", func(v *View) error { return v.ManageOutages() }},
+		{"edit calendar", func(v *View) error { return v.EditCalendar() }},
 	}
 	// want lists, per principal, the checks that pass.
 	want := map[string]map[string]bool{
 		"operator": {"read unit vp": true, "manage unit vp": true, "create unit": true, "name contact in own unit": true,
 			"name contact from elsewhere": true, "appoint manager": true, "read account": true, "change account": true,
 			"declare absence": true, "read request": true, "file request": true, "file for another unit's people": true,
-			"handle request": true, "delegate own staff": true, "delegate a stranger": true, "read log": true, "read log counts": true},
+			"handle request": true, "delegate own staff": true, "delegate a stranger": true, "read log": true, "read log counts": true,
+			"manage outages": true, "edit calendar": true},
 		// R7.5: a manager files and follows, never carries out.
 		"manager": {"read unit vp": true, "manage unit vp": true, "name contact in own unit": true, "read account": true,
 			"declare absence": true, "read request": true, "file request": true, "delegate own staff": true, "read log counts": true},

@@ -108,7 +108,7 @@ func (s *Server) restoreDays() int {
 }
 
 func (s *Server) handleHolidays(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
-	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, pc.v.EditCalendar()) {
 		return
 	}
 	q := r.URL.Query()
@@ -212,7 +212,7 @@ func (s *Server) calendarDate(v string) (workdays.Date, bool) {
 // entry of its date (C3; C4: 24 November when it becomes a holiday).
 func (s *Server) handleHolidaySet(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
 	ctx := r.Context()
-	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, pc.v.EditCalendar()) {
 		return
 	}
 	f := holidayForm{Date: strings.TrimSpace(r.PostFormValue("date")), Kind: r.PostFormValue("kind"),
@@ -272,7 +272,7 @@ func (s *Server) handleHolidaySet(w http.ResponseWriter, r *http.Request, pc *po
 // Monday–Friday rule.
 func (s *Server) handleHolidayRemove(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
 	ctx := r.Context()
-	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Calendar == nil) || !s.check(w, r, pc, pc.v.EditCalendar()) {
 		return
 	}
 	today := s.today()

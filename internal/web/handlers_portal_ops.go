@@ -105,7 +105,7 @@ func (s *Server) defaultOutageForm() outageForm {
 }
 
 func (s *Server) handleOutages(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
-	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, pc.v.ManageOutages()) {
 		return
 	}
 	s.renderOutages(w, r, pc, http.StatusOK, outagesView{Form: s.defaultOutageForm()}, "")
@@ -146,7 +146,7 @@ func (s *Server) renderOutages(w http.ResponseWriter, r *http.Request, pc *porta
 // restoration, all units or those chosen (with their sub-units). outage mails
 // it to the units' mailboxes and audits it; the page says who could not be told.
 func (s *Server) handleOutagePublish(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
-	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, pc.v.ManageOutages()) {
 		return
 	}
 	f := outageForm{What: strings.TrimSpace(r.PostFormValue("what")), Since: strings.TrimSpace(r.PostFormValue("since")),
@@ -216,7 +216,7 @@ func (s *Server) handleOutagePublish(w http.ResponseWriter, r *http.Request, pc 
 // handleOutageClose closes an open notice with its all-clear note; outage
 // mails the all-clear to the mailboxes the notice went to and audits it.
 func (s *Server) handleOutageClose(w http.ResponseWriter, r *http.Request, pc *portalCtx) {
-	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, operatorOnly(pc.v)) {
+	if s.unavailable(w, r, pc, s.d.Outage == nil) || !s.check(w, r, pc, pc.v.ManageOutages()) {
 		return
 	}
 	id, ok := s.pathID(w, r, pc.lang, "id")

@@ -85,17 +85,6 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, pc *portalCtx
 	s.renderError(w, r, pc.lang, http.StatusForbidden, "portal.forbidden")
 }
 
-// operatorOnly is the rule of the pages authz has no rule of its own for yet —
-// outage notices (Điều 14), the working-day calendar (C3: "editable by
-// operators"): Sở KHCN's alone. It answers with authz.ErrForbidden so that
-// check treats it as any other refusal.
-func operatorOnly(v *authz.View) error {
-	if v.Operator() {
-		return nil
-	}
-	return authz.ErrForbidden
-}
-
 // check answers 403 and returns false when err is a refusal of authz.
 func (s *Server) check(w http.ResponseWriter, r *http.Request, pc *portalCtx, err error) bool {
 	if err == nil {
